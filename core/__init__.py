@@ -1,0 +1,1 @@
+"""fithub core: the Quart application, its configuration, storage and domain services."""

@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in sessions with rotating refresh tokens, profiles."""

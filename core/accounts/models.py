@@ -1,0 +1,94 @@
+"""Tortoise models for users and their sign-in sessions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    USER = "user"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class UnitSystem(StrEnum):
+    METRIC = "metric"
+    IMPERIAL = "imperial"
+
+
+class Privacy(StrEnum):
+    PRIVATE = "private"
+    TRAINERS = "trainers"
+    PUBLIC = "public"
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    NON_BINARY = "non_binary"
+    OTHER = "other"
+    UNDISCLOSED = "undisclosed"
+
+
+class User(Model):
+    """A person with an account. Body measures are stored metric whatever the unit preference."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    display_name = fields.CharField(max_length=100)
+    birth_date = fields.DateField(null=True)
+    gender = fields.CharEnumField(Gender, max_length=16, null=True)
+    height_cm = fields.FloatField(null=True)
+    weight_kg = fields.FloatField(null=True)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    locale = fields.CharField(max_length=35, default="en")
+    unit_system = fields.CharEnumField(UnitSystem, max_length=8, default=UnitSystem.METRIC)
+    privacy = fields.CharEnumField(Privacy, max_length=8, default=Privacy.PRIVATE)
+    role = fields.CharEnumField(Role, max_length=8, default=Role.USER)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    password_changed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "users"
+
+
+class AuthSession(Model):
+    """One signed-in device: a family of rotating refresh tokens."""
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    device_name = fields.CharField(max_length=100, null=True)
+    user_agent = fields.CharField(max_length=255, null=True)
+    ip_address = fields.CharField(max_length=45, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_used_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+    revoke_reason = fields.CharField(max_length=32, null=True)
+
+    class Meta:
+        table = "auth_sessions"
+        indexes = (("user_id", "revoked_at"),)
+
+
+class RefreshToken(Model):
+    """A refresh token, stored as its SHA-256. Once used it is spent, and reuse revokes its session."""
+
+    id = fields.BigIntField(primary_key=True)
+    session: fields.ForeignKeyRelation[AuthSession] = fields.ForeignKeyField(
+        "fithub.AuthSession", related_name="tokens", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "refresh_tokens"

@@ -1,0 +1,187 @@
+"""HTTP routes for accounts: thin wrappers that validate, call AccountService and shape replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fithub.core.accounts.models import AuthSession, User
+from fithub.core.accounts.schemas import (
+    AccountDeletion,
+    LoginRequest,
+    PasswordChange,
+    ProfileUpdate,
+    RefreshRequest,
+    RegisterRequest,
+    SessionOut,
+    SessionPage,
+    TokenOut,
+    UserOut,
+)
+from fithub.core.accounts.services import TokenPair
+from fithub.core.auth import client_info, current_session, current_user, require_auth, runtime
+from fithub.core.errors import ValidationFailed
+from fithub.core.pagination import PageQuery
+from quart import Blueprint, Response
+from quart_schema import tag, validate_querystring, validate_request, validate_response
+
+bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut.model_validate(user, from_attributes=True)
+
+
+def _tokens(pair: TokenPair) -> TokenOut:
+    return TokenOut(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+        session_id=pair.session_id,
+    )
+
+
+@bp.post("/auth/register")
+@tag(["auth"])
+@validate_request(RegisterRequest)
+@validate_response(UserOut, 201)
+async def register(data: RegisterRequest) -> tuple[UserOut, int]:
+    """Create an account. The e-mail address must not be in use (409 otherwise)."""
+    fields = data.model_dump()
+    user = await runtime().accounts.register(client_info(), **fields)
+    return user_out(user), 201
+
+
+@bp.post("/auth/login")
+@tag(["auth"])
+@validate_request(LoginRequest)
+@validate_response(TokenOut)
+async def login(data: LoginRequest) -> TokenOut:
+    """Sign in with e-mail and password; opens a session. Limited per account and per address (429)."""
+    pair = await runtime().accounts.login(
+        client_info(), email=data.email, password=data.password, device_name=data.device_name
+    )
+    return _tokens(pair)
+
+
+@bp.post("/auth/refresh")
+@tag(["auth"])
+@validate_request(RefreshRequest)
+@validate_response(TokenOut)
+async def refresh(data: RefreshRequest) -> TokenOut:
+    """Exchange a refresh token for a new pair. A token works once; a replay ends the session."""
+    return _tokens(await runtime().accounts.refresh(client_info(), data.refresh_token))
+
+
+@bp.post("/auth/logout")
+@tag(["auth"])
+@require_auth()
+async def logout() -> Response:
+    """End the current session."""
+    await runtime().accounts.logout(current_user(), client_info(), str(current_session().id))
+    return Response(status=204)
+
+
+@bp.post("/auth/logout-all")
+@tag(["auth"])
+@require_auth()
+async def logout_all() -> Response:
+    """End every session of this account, on every device."""
+    await runtime().accounts.logout_everywhere(current_user(), client_info())
+    return Response(status=204)
+
+
+@bp.get("/sessions")
+@tag(["auth"])
+@require_auth()
+@validate_querystring(PageQuery)
+@validate_response(SessionPage)
+async def list_sessions(query_args: PageQuery) -> SessionPage:
+    """The active sessions of this account, most recently used first."""
+    now = datetime.now(UTC)
+    query = AuthSession.filter(user_id=current_user().id, revoked_at=None, expires_at__gt=now)
+    offset = 0
+    if query_args.cursor:
+        try:
+            offset = int(query_args.cursor)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "The cursor is not valid.", errors=[{"field": "cursor", "message": "not a cursor"}]
+            ) from exc
+    rows = await query.order_by("-last_used_at", "id").offset(offset).limit(query_args.limit + 1)
+    current_id = current_session().id
+    items = [
+        SessionOut(
+            id=str(s.id),
+            device_name=s.device_name,
+            user_agent=s.user_agent,
+            ip_address=s.ip_address,
+            created_at=s.created_at,
+            last_used_at=s.last_used_at,
+            expires_at=s.expires_at,
+            current=s.id == current_id,
+        )
+        for s in rows[: query_args.limit]
+    ]
+    more = len(rows) > query_args.limit
+    return SessionPage(items=items, next_cursor=str(offset + query_args.limit) if more else None)
+
+
+@bp.delete("/sessions/<session_id>")
+@tag(["auth"])
+@require_auth()
+async def revoke_session(session_id: str) -> Response:
+    """Sign out one device. 404 if the session is not yours or already ended."""
+    await runtime().accounts.revoke_session(current_user(), client_info(), session_id)
+    return Response(status=204)
+
+
+@bp.get("/users/me")
+@tag(["users"])
+@require_auth()
+@validate_response(UserOut)
+async def get_me() -> UserOut:
+    """Your profile."""
+    return user_out(current_user())
+
+
+@bp.patch("/users/me")
+@tag(["users"])
+@require_auth()
+@validate_request(ProfileUpdate)
+@validate_response(UserOut)
+async def update_me(data: ProfileUpdate) -> UserOut:
+    """Change profile fields; only the fields sent change."""
+    try:
+        changes = data.changes()
+    except ValueError as exc:
+        raise ValidationFailed(
+            str(exc), errors=[{"field": str(exc).split()[0], "message": "cannot be null"}]
+        ) from exc
+    user = await runtime().accounts.update_profile(current_user(), client_info(), changes)
+    return user_out(user)
+
+
+@bp.post("/users/me/password")
+@tag(["users"])
+@require_auth()
+@validate_request(PasswordChange)
+async def change_password(data: PasswordChange) -> Response:
+    """Change your password; every other session is signed out."""
+    await runtime().accounts.change_password(
+        current_user(),
+        client_info(),
+        current=data.current_password,
+        new=data.new_password,
+        keep_session=str(current_session().id),
+    )
+    return Response(status=204)
+
+
+@bp.delete("/users/me")
+@tag(["users"])
+@require_auth()
+@validate_request(AccountDeletion)
+async def delete_me(data: AccountDeletion) -> Response:
+    """Delete your account and everything attached to it. Confirm with your password."""
+    await runtime().accounts.delete_account(current_user(), client_info(), password=data.password)
+    return Response(status=204)

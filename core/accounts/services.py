@@ -1,0 +1,300 @@
+"""Account rules: registration, sign-in, token rotation, sessions, profile changes, deletion."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fithub.core.accounts.models import AuthSession, RefreshToken, Role, User
+from fithub.core.audit import services as audit
+from fithub.core.config import Settings
+from fithub.core.context import ClientInfo
+from fithub.core.errors import AuthRequired, Conflict, InvalidToken, NotFound, RateLimited
+from fithub.core.ratelimit import Limiter
+from fithub.core.security.passwords import hash_password, needs_rehash, verify_password
+from fithub.core.security.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_id: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(value: str) -> str:
+    """Rate-limit keys never hold an e-mail address in clear."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class AccountService:
+    """Everything about accounts; the same whether called by REST, a socket or the command line."""
+
+    def __init__(self, settings: Settings, issuer: TokenIssuer, limiter: Limiter) -> None:
+        self.settings = settings
+        self.issuer = issuer
+        self.limiter = limiter
+
+    # -- registration and profile -------------------------------------------------------------
+
+    async def register(
+        self,
+        client: ClientInfo,
+        *,
+        email: str,
+        password: str,
+        role: Role = Role.USER,
+        **profile: Any,
+    ) -> User:
+        """Create an account; Conflict if the e-mail address is taken."""
+        email = normalise_email(email)
+        if await User.exists(email=email):
+            raise Conflict(
+                "An account with this e-mail address already exists.", code="email_taken"
+            )
+        try:
+            async with in_transaction():
+                user = await User.create(
+                    email=email,
+                    password_hash=hash_password(password),
+                    role=role,
+                    password_changed_at=_now(),
+                    **profile,
+                )
+                await audit.record(
+                    "user.registered",
+                    client,
+                    subject_id=user.id,
+                    target_type="user",
+                    target_id=user.id,
+                )
+        except IntegrityError as exc:  # a concurrent registration won the race
+            raise Conflict(
+                "An account with this e-mail address already exists.", code="email_taken"
+            ) from exc
+        return user
+
+    async def update_profile(self, user: User, client: ClientInfo, changes: dict[str, Any]) -> User:
+        """Apply profile changes and audit which fields changed (not their values)."""
+        changed = [field for field, value in changes.items() if getattr(user, field) != value]
+        if not changed:
+            return user
+        async with in_transaction():
+            for field in changed:
+                setattr(user, field, changes[field])
+            await user.save(update_fields=[*changed, "updated_at"])
+            await audit.record(
+                "user.updated",
+                client,
+                subject_id=user.id,
+                target_type="user",
+                target_id=user.id,
+                details={"fields": sorted(changed)},
+            )
+        return user
+
+    async def change_password(
+        self, user: User, client: ClientInfo, *, current: str, new: str, keep_session: str
+    ) -> None:
+        """Replace the password and sign out every other session."""
+        if not verify_password(user.password_hash, current):
+            await audit.record("auth.password_change_failed", client, subject_id=user.id)
+            raise AuthRequired("The current password is wrong.", code="wrong_password")
+        async with in_transaction():
+            user.password_hash = hash_password(new)
+            user.password_changed_at = _now()
+            await user.save(update_fields=["password_hash", "password_changed_at", "updated_at"])
+            await (
+                AuthSession.filter(user_id=user.id, revoked_at=None)
+                .exclude(id=keep_session)
+                .update(revoked_at=_now(), revoke_reason="password_changed")
+            )
+            await audit.record("auth.password_changed", client, subject_id=user.id)
+
+    async def delete_account(self, user: User, client: ClientInfo, *, password: str) -> None:
+        """Delete the account and its sessions; the audit trail keeps an anonymised record."""
+        if not verify_password(user.password_hash, password):
+            raise AuthRequired("The password is wrong.", code="wrong_password")
+        async with in_transaction():
+            await audit.record(
+                "user.deleted", client, subject_id=user.id, target_type="user", target_id=user.id
+            )
+            await audit.anonymise_subject(user.id)
+            await user.delete()
+
+    # -- signing in and out ---------------------------------------------------------------------
+
+    async def login(
+        self, client: ClientInfo, *, email: str, password: str, device_name: str | None = None
+    ) -> TokenPair:
+        """Check credentials under per-account and per-address limits; open a session."""
+        email = normalise_email(email)
+        window = self.settings.login_window_seconds
+        account_key = f"login:acct:{_digest(email)}"
+        address_key = f"login:addr:{client.ip_address or 'unknown'}"
+        for key, limit in (
+            (account_key, self.settings.login_max_per_account),
+            (address_key, self.settings.login_max_per_address),
+        ):
+            wait = await self.limiter.retry_after(key, limit, window)
+            if wait is not None:
+                await audit.record(
+                    "auth.login_throttled",
+                    client,
+                    subject_id=None,
+                    details={"scope": key.split(":")[1]},
+                )
+                raise RateLimited(wait, "Too many sign-in attempts; try again later.")
+        await self.limiter.hit(address_key, window)
+        user = await User.get_or_none(email=email)
+        if not verify_password(user.password_hash if user else None, password) or not user:
+            await self.limiter.hit(account_key, window)
+            await audit.record(
+                "auth.login_failed",
+                client,
+                subject_id=user.id if user else None,
+                details={"reason": "bad_credentials"},
+            )
+            raise AuthRequired("The e-mail address or password is wrong.", code="bad_credentials")
+        if not user.is_active:
+            await audit.record(
+                "auth.login_failed", client, subject_id=user.id, details={"reason": "inactive"}
+            )
+            raise AuthRequired("This account is disabled.", code="account_disabled")
+        await self.limiter.reset(account_key)
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+            await user.save(update_fields=["password_hash"])
+        async with in_transaction():
+            session = await AuthSession.create(
+                id=uuid.uuid4(),
+                user_id=user.id,
+                device_name=device_name,
+                user_agent=(client.user_agent or "")[:255] or None,
+                ip_address=client.ip_address,
+                last_used_at=_now(),
+                expires_at=_now() + timedelta(seconds=self.settings.refresh_token_ttl),
+            )
+            pair = await self._issue(user, session)
+            await audit.record(
+                "auth.login",
+                client,
+                subject_id=user.id,
+                target_type="session",
+                target_id=str(session.id),
+            )
+        return pair
+
+    async def _issue(self, user: User, session: AuthSession) -> TokenPair:
+        refresh = new_refresh_token()
+        await RefreshToken.create(session_id=session.id, token_hash=hash_refresh_token(refresh))
+        access, ttl = self.issuer.issue(user.id, str(session.id), user.role.value)
+        return TokenPair(access, ttl, refresh, str(session.id))
+
+    async def refresh(self, client: ClientInfo, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token. Presenting a spent token revokes its whole session (family)."""
+        token = await RefreshToken.get_or_none(
+            token_hash=hash_refresh_token(refresh_token)
+        ).select_related("session", "session__user")
+        if token is None:
+            raise InvalidToken("Unknown refresh token.", code="invalid_refresh_token")
+        session = token.session
+        user = session.user
+        now = _now()
+        if session.revoked_at is not None or session.expires_at <= now or not user.is_active:
+            raise InvalidToken("This session has ended; sign in again.", code="session_ended")
+        spent = await RefreshToken.filter(id=token.id, used_at=None).update(used_at=now)
+        if not spent:  # already used: someone replayed it, so nobody keeps this session
+            await AuthSession.filter(id=session.id).update(
+                revoked_at=now, revoke_reason="refresh_token_reuse"
+            )
+            await audit.record(
+                "auth.refresh_reuse_detected",
+                client,
+                subject_id=user.id,
+                target_type="session",
+                target_id=str(session.id),
+            )
+            raise InvalidToken(
+                "This refresh token was already used; the session is revoked.",
+                code="refresh_token_reused",
+            )
+        async with in_transaction():
+            session.last_used_at = now
+            await session.save(update_fields=["last_used_at"])
+            pair = await self._issue(user, session)
+            await audit.record(
+                "auth.refreshed",
+                client,
+                subject_id=user.id,
+                target_type="session",
+                target_id=str(session.id),
+            )
+        return pair
+
+    async def logout(self, user: User, client: ClientInfo, session_id: str) -> None:
+        await self.revoke_session(user, client, session_id, reason="logout")
+
+    async def logout_everywhere(self, user: User, client: ClientInfo) -> int:
+        """Revoke every active session of the user; return how many."""
+        count = await AuthSession.filter(user_id=user.id, revoked_at=None).update(
+            revoked_at=_now(), revoke_reason="logout_all"
+        )
+        await audit.record(
+            "auth.logout_all", client, subject_id=user.id, details={"sessions": count}
+        )
+        return count
+
+    async def revoke_session(
+        self, user: User, client: ClientInfo, session_id: str, *, reason: str = "revoked"
+    ) -> None:
+        """End one of the user's own sessions; NotFound for anyone else's."""
+        try:
+            session_uuid = uuid.UUID(session_id)
+        except ValueError as exc:
+            raise NotFound("No such session.") from exc
+        updated = await AuthSession.filter(
+            id=session_uuid, user_id=user.id, revoked_at=None
+        ).update(revoked_at=_now(), revoke_reason=reason)
+        if not updated:
+            raise NotFound("No such session.")
+        await audit.record(
+            f"auth.{reason}" if reason == "logout" else "auth.session_revoked",
+            client,
+            subject_id=user.id,
+            target_type="session",
+            target_id=session_id,
+        )
+
+    async def authenticate(self, access_token: str) -> tuple[User, AuthSession]:
+        """Resolve a bearer token to its user and live session (one query)."""
+        claims = self.issuer.verify(access_token)
+        session = await AuthSession.get_or_none(
+            id=claims.session_id, user_id=claims.user_id
+        ).select_related("user")
+        if session is None or session.revoked_at is not None:
+            raise InvalidToken("This session has ended; sign in again.", code="session_ended")
+        if not session.user.is_active:
+            raise InvalidToken("This account is disabled.", code="account_disabled")
+        return session.user, session
+
+    async def purge_expired_sessions(self, older_than: timedelta = timedelta(days=7)) -> int:
+        """Delete sessions that expired or were revoked more than ``older_than`` ago."""
+        cutoff = _now() - older_than
+        expired = await AuthSession.filter(expires_at__lt=cutoff).delete()
+        revoked = await AuthSession.filter(revoked_at__lt=cutoff).delete()
+        return int(expired) + int(revoked)

@@ -1,0 +1,94 @@
+"""The Quart application factory."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, NoReturn
+
+from fithub.core import jobs, observability, problems
+from fithub.core.accounts.routes import bp as accounts_bp
+from fithub.core.audit.routes import bp as audit_bp
+from fithub.core.auth import BEARER_SCHEME
+from fithub.core.config import Settings, load_settings
+from fithub.core.db import close_db, init_db
+from fithub.core.errors import MalformedJSON, UnsupportedMediaType
+from fithub.core.runtime import build_runtime
+from fithub.core.system.routes import bp as system_bp
+from fithub.core.version import __version__
+from quart import Quart, current_app, request
+from quart.wrappers import Request
+from quart_schema import QuartSchema
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class FithubRequest(Request):
+    """A request whose JSON parse errors become a 400 problem, not a bare HTML page."""
+
+    def on_json_loading_failed(self, error: Exception) -> NoReturn:
+        raise MalformedJSON(f"The body is not valid JSON: {error}")
+
+
+async def _require_json_body() -> None:
+    """415 for a JSON endpoint called with another content type."""
+    if request.method not in BODY_METHODS or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    expects = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None)
+    if expects is not None and expects[1] == DataSource.JSON and not request.is_json:
+        raise UnsupportedMediaType(
+            f"Send the body as application/json (got {request.mimetype or 'no content type'})."
+        )
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the app: routes, validation, problem details, metrics, and start-up/shut-down hooks."""
+    settings = settings or load_settings()
+    observability.configure_logging(settings.log_level, settings.log_json)
+    app = Quart("fithub.core.app", static_folder=None)
+    app.request_class = FithubRequest
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    runtime = build_runtime(settings)
+    metrics = observability.Metrics()
+    app.config["FITHUB"] = runtime
+    app.config["FITHUB_METRICS"] = metrics
+
+    QuartSchema(
+        app,
+        info={
+            "title": "fithub",
+            "version": __version__,
+            "description": "Fitness integration hub: accounts, training, devices, live streaming.",
+        },
+        security_schemes=BEARER_SCHEME,
+        swagger_ui_path="/docs",
+        redoc_ui_path="/redoc",
+        scalar_ui_path=None,
+    )
+    observability.install(app, metrics)
+    problems.install(app)
+    app.before_request(_require_json_body)
+    for blueprint in (system_bp, accounts_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+    @app.before_serving
+    async def _start() -> None:
+        await init_db(settings)
+        jobs.configure(runtime, asyncio.get_running_loop())
+        if jobs.uses_in_process_broker():
+            jobs.start_worker(settings.in_process_worker_threads)
+
+    @app.after_serving
+    async def _stop() -> None:
+        await jobs.stop_worker()
+        await close_db()
+        if runtime.redis is not None:
+            await runtime.redis.aclose()
+
+    return app
+
+
+def asgi_app() -> Any:
+    """Entry for ASGI servers: ``hypercorn 'fithub.core.app:asgi_app()'``."""
+    return create_app()

@@ -1,0 +1,54 @@
+"""Recording and reading audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fithub.core.accounts.models import User
+from fithub.core.audit.models import AuditEvent
+from fithub.core.context import ClientInfo
+from tortoise.queryset import QuerySet
+
+
+async def record(
+    action: str,
+    client: ClientInfo,
+    *,
+    subject_id: int | None,
+    actor_id: int | None = None,
+    target_type: str | None = None,
+    target_id: str | int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Store one audit event. ``subject_id`` is the account the event concerns; ``actor_id`` who did it."""
+    return await AuditEvent.create(
+        action=action,
+        subject_id=subject_id,
+        actor_id=actor_id if actor_id is not None else subject_id,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        ip_address=client.ip_address,
+        user_agent=(client.user_agent or "")[:255] or None,
+        request_id=client.request_id,
+        details=details or {},
+    )
+
+
+def events_for(user: User) -> QuerySet[AuditEvent]:
+    """The events about one account, newest first."""
+    return AuditEvent.filter(subject_id=user.id)
+
+
+def all_events(*, subject_id: int | None = None, action: str | None = None) -> QuerySet[AuditEvent]:
+    """Every event (administrators only), optionally filtered."""
+    query = AuditEvent.all()
+    if subject_id is not None:
+        query = query.filter(subject_id=subject_id)
+    if action:
+        query = query.filter(action=action)
+    return query
+
+
+async def anonymise_subject(user_id: int) -> None:
+    """Strip personal data from events about a deleted account, keeping the trail itself."""
+    await AuditEvent.filter(subject_id=user_id).update(ip_address=None, user_agent=None)

@@ -1,0 +1,184 @@
+"""The ``fithub`` command line: serve, worker, migrate, seed-demo, create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from fithub.core.config import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        raise click.ClickException(f"invalid configuration: {exc}") from exc
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    from fithub.core.db import close_db, init_db
+
+    await init_db(settings)
+    try:
+        return await work()
+    finally:
+        await close_db()
+
+
+@click.group()
+@click.version_option(package_name="fithub")
+def main() -> None:
+    """fithub: fitness integration hub. Configure with FITHUB_* environment variables."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--access-log/--no-access-log", default=False, help="hypercorn's access log")
+def serve(host: str, port: int, access_log: bool) -> None:
+    """Serve the API with hypercorn."""
+    from fithub.core.app import create_app
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    config.accesslog = "-" if access_log else None
+    config.keep_alive_timeout = 75
+    config.graceful_timeout = 10
+    app = create_app(_settings())
+    click.echo(
+        f"fithub serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
+    )
+    asyncio.run(hypercorn_serve(app, config))
+
+
+@main.command()
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def worker(threads: int) -> None:
+    """Run a job worker (needs FITHUB_REDIS_URL; without it the API runs jobs itself)."""
+    from fithub.core import jobs
+    from fithub.core.db import close_db, init_db
+    from fithub.core.observability import configure_logging
+    from fithub.core.runtime import build_runtime
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("FITHUB_REDIS_URL is not set: the API process runs jobs itself.")
+    configure_logging(settings.log_level, settings.log_json)
+    loop = asyncio.new_event_loop()
+    loop_thread = threading.Thread(target=loop.run_forever, name="fithub-job-loop", daemon=True)
+    loop_thread.start()
+    asyncio.run_coroutine_threadsafe(init_db(settings), loop).result()
+    jobs.configure(build_runtime(settings), loop)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    running = jobs.start_worker(threads)
+    click.echo(f"fithub worker: {threads} threads on {settings.redis_url.split('@')[-1]}", err=True)
+    stop.wait()
+    running.stop(timeout=10_000)
+    asyncio.run_coroutine_threadsafe(close_db(), loop).result()
+    loop.call_soon_threadsafe(loop.stop)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from fithub.core.db import close_db, tortoise_config
+    from tortoise.migrations.api import migrate as migrate_api
+
+    settings = _settings()
+
+    async def run() -> None:
+        try:
+            await migrate_api(config=tortoise_config(settings))
+        finally:
+            await close_db()
+
+    asyncio.run(run())
+    click.echo("database is up to date", err=True)
+
+
+@main.command("makemigrations")
+@click.option("--name", default=None, help="a short name for the migration")
+def makemigrations(name: str | None) -> None:
+    """(Developers) write a migration for model changes into migrations/."""
+    import subprocess
+    from pathlib import Path
+
+    import fithub
+    import fithub.migrations
+
+    # The tortoise command writes beside the parent package's first path; point it at the
+    # source tree so the file lands in migrations/ even in an editable install.
+    root = Path(fithub.migrations.__path__[0]).parent
+    code = (
+        "import fithub, sys; fithub.__path__ = [sys.argv[1]];"
+        "from tortoise.cli.cli import main; sys.argv = sys.argv[1:2] + sys.argv[2:];"
+        "sys.exit(main())"
+    )
+    args = [
+        sys.executable,
+        "-c",
+        code,
+        str(root),
+        "-c",
+        "fithub.core.tortoise_conf.TORTOISE_ORM",
+        "makemigrations",
+    ] + (["--name", name] if name else [])
+    raise SystemExit(subprocess.call(args))
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo data if the database has no users yet; print the demo login."""
+    from fithub.core.demo import seed_if_empty
+
+    settings = _settings()
+    created = asyncio.run(_with_db(settings, seed_if_empty))
+    if created:
+        click.echo("demo data loaded")
+    else:
+        click.echo("database already has users; demo data not loaded")
+    from fithub.core.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    click.echo(f"demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default="Administrator", show_default=True)
+@click.option("--password", default=None, help="read from the terminal (or stdin) when omitted")
+def create_admin(email: str, display_name: str, password: str | None) -> None:
+    """Create an administrator account, or promote an existing account to administrator."""
+    from fithub.core.accounts.schemas import RegisterRequest
+    from fithub.core.demo import create_or_promote_admin
+
+    if password is None:
+        password = (
+            getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+        )
+    try:
+        RegisterRequest(email=email, password=password, display_name=display_name)
+    except Exception as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = _settings()
+
+    async def work() -> Any:
+        return await create_or_promote_admin(settings, email, password, display_name)
+
+    created = asyncio.run(_with_db(settings, work))
+    click.echo(("created" if created else "promoted") + f" administrator {email}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

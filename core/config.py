@@ -1,0 +1,72 @@
+"""Typed settings read from ``FITHUB_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one fithub process; see docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="FITHUB_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    access_token_ttl: int = Field(900, ge=30, le=3600, description="seconds an access JWT lives")
+    refresh_token_ttl: int = Field(
+        30 * 24 * 3600, ge=300, description="seconds a refresh token lives"
+    )
+    jwt_issuer: str = "fithub"
+
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    login_window_seconds: int = Field(900, ge=1)
+    login_max_per_account: int = Field(5, ge=1)
+    login_max_per_address: int = Field(30, ge=1)
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    in_process_worker_threads: int = Field(2, ge=1, le=32)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        if value and value.startswith("postgresql://"):
+            return "postgres://" + value.removeprefix("postgresql://")
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_redis_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        """The data folder as an absolute path, created on first use."""
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def db_url(self) -> str:
+        """The Tortoise connection URL: PostgreSQL when configured, else SQLite under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.resolved_data_dir / 'fithub.sqlite3'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db_url.startswith("postgres")
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment (a fresh object each call, for tests and the CLI)."""
+    return Settings()

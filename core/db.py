@@ -1,0 +1,54 @@
+"""Tortoise ORM configuration, start-up and shut-down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fithub.core.config import Settings
+from tortoise import Tortoise, connections
+
+MODEL_MODULES = [
+    "fithub.core.accounts.models",
+    "fithub.core.audit.models",
+]
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise config dict: one app, ``fithub``, whose migrations live in ``fithub.migrations``."""
+    connection: str | dict[str, Any] = settings.db_url
+    if not settings.is_postgres:
+        connection = {
+            "engine": "tortoise.backends.sqlite",
+            "credentials": {
+                "file_path": settings.db_url.removeprefix("sqlite://"),
+                "journal_mode": "WAL",  # readers never wait for the writer
+                "synchronous": "NORMAL",  # durable with WAL, and far fewer fsyncs
+                "busy_timeout": 5000,  # wait for another process's write instead of failing
+            },
+        }
+    return {
+        "connections": {"default": connection},
+        "apps": {
+            "fithub": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "fithub.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the connection pool (call once per process, on its event loop)."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def ping_db() -> None:
+    """Run a trivial query; raises when the database is unreachable."""
+    await connections.get("default").execute_query("SELECT 1")

@@ -1,0 +1,59 @@
+"""Keyset pagination over ids, newest first: stable under inserts, cheap at any depth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from fithub.core.errors import ValidationFailed
+from pydantic import BaseModel, Field
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+MAX_LIMIT = 100
+T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+
+
+class PageQuery(BaseModel):
+    """``?limit=&cursor=`` on every list endpoint."""
+
+    limit: int = Field(20, ge=1, le=MAX_LIMIT, description=f"items per page, 1 to {MAX_LIMIT}")
+    cursor: str | None = Field(None, description="the next_cursor of the previous page")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        None, description="pass as ?cursor= for the next page; null at the end"
+    )
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid.",
+            errors=[{"field": "cursor", "message": "not a cursor from this API"}],
+        ) from exc
+
+
+async def paginate(
+    query: QuerySet[M], page: PageQuery, serialize: Callable[[M], Any], *, key: str = "id"
+) -> dict[str, Any]:
+    """Fetch one page of ``query`` ordered by ``key`` descending and shape it as a Page."""
+    if page.cursor:
+        query = query.filter(**{f"{key}__lt": decode_cursor(page.cursor)})
+    rows: Sequence[M] = await query.order_by(f"-{key}").limit(page.limit + 1)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_cursor = encode_cursor(getattr(rows[-1], key)) if more and rows else None
+    return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}

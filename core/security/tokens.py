@@ -1,0 +1,84 @@
+"""RS256 access tokens (JWT) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from fithub.core.errors import InvalidToken
+from fithub.core.keys import KeyRing
+
+ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What an access token says about its bearer."""
+
+    user_id: int
+    session_id: str
+    role: str
+    expires_at: int
+
+
+class TokenIssuer:
+    """Signs and verifies access JWTs with the key ring's RSA pair."""
+
+    def __init__(self, keys: KeyRing, issuer: str, ttl_seconds: int) -> None:
+        self._private = keys.jwt_private_pem
+        self._public = keys.jwt_public_pem
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: int, session_id: str, role: str) -> tuple[str, int]:
+        """Return a signed access token and its lifetime in seconds."""
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": str(user_id),
+            "sid": session_id,
+            "role": role,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(payload, self._private, algorithm=ALGORITHM), self.ttl_seconds
+
+    def verify(self, token: str) -> AccessClaims:
+        """Decode and check signature, issuer and expiry; raise InvalidToken otherwise."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._public,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "sid", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("The access token has expired.", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("The access token is invalid.") from exc
+        try:
+            return AccessClaims(
+                user_id=int(payload["sub"]),
+                session_id=str(payload["sid"]),
+                role=str(payload.get("role", "user")),
+                expires_at=int(payload["exp"]),
+            )
+        except (TypeError, ValueError) as exc:
+            raise InvalidToken("The access token is invalid.") from exc
+
+
+def new_refresh_token() -> str:
+    """A random refresh token (URL-safe, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """The stored form of a refresh token: its SHA-256, so a database leak yields no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()

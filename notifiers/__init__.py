@@ -1,0 +1,1 @@
+"""Built-in notifier plugins, one module each."""

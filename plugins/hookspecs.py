@@ -1,0 +1,48 @@
+"""pluggy hook specifications: the four kinds of fithub plugin.
+
+Each hook is called once at start-up with the plugin host and returns the classes the plugin
+contributes. Every implementation is called (no ``firstresult``); one that raises is reported and
+skipped without affecting the others.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from fithub.plugins.types import (
+        DeviceProvider,
+        ExerciseClassifier,
+        Notifier,
+        NutritionSource,
+        PluginHost,
+    )
+
+PROJECT = "fithub"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+    """Return device-provider classes (wearables and health apps) this plugin adds."""
+    raise NotImplementedError
+
+
+@hookspec
+def register_nutrition_sources(hub: PluginHost) -> list[type[NutritionSource]]:
+    """Return nutrition-source classes (food databases, barcode look-ups) this plugin adds."""
+    raise NotImplementedError
+
+
+@hookspec
+def register_notifiers(hub: PluginHost) -> list[type[Notifier]]:
+    """Return notifier classes (e-mail, push, chat) this plugin adds."""
+    raise NotImplementedError
+
+
+@hookspec
+def register_exercise_classifiers(hub: PluginHost) -> list[type[ExerciseClassifier]]:
+    """Return exercise-classifier classes (pose landmarks in, rep events out) this plugin adds."""
+    raise NotImplementedError

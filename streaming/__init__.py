@@ -1,0 +1,1 @@
+"""fithub streaming (built in a later issue)."""

@@ -1,0 +1,1 @@
+"""fithub vision (built in a later issue)."""
