@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     print(f"hello app serving on http://{args.host}:{args.port}", file=sys.stderr)
-    asyncio.run(serve(app, hypercorn_config(args.host, args.port)))  # type: ignore[arg-type]
+    asyncio.run(serve(app, hypercorn_config(args.host, args.port)))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ from fithub.core import jobs, observability, problems
 from fithub.core.accounts.routes import bp as accounts_bp
 from fithub.core.audit.routes import bp as audit_bp
 from fithub.core.auth import BEARER_SCHEME
+from fithub.core.body.routes import bp as body_bp
+from fithub.core.coaching.routes import bp as coaching_bp
 from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
 from fithub.core.errors import MalformedJSON, UnsupportedMediaType
+from fithub.core.exercises.routes import bp as exercises_bp
+from fithub.core.privacy.routes import bp as privacy_bp
+from fithub.core.progress.routes import bp as progress_bp
 from fithub.core.runtime import build_runtime
 from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
+from fithub.core.workouts.routes import bp as workouts_bp
 from quart import Quart, current_app, request
 from quart.wrappers import Request
 from quart_schema import QuartSchema
@@ -69,7 +75,18 @@ def create_app(settings: Settings | None = None) -> Quart:
     observability.install(app, metrics)
     problems.install(app)
     app.before_request(_require_json_body)
-    for blueprint in (system_bp, accounts_bp, audit_bp):
+    blueprints = (
+        system_bp,
+        accounts_bp,
+        audit_bp,
+        exercises_bp,
+        workouts_bp,
+        progress_bp,
+        body_bp,
+        coaching_bp,
+        privacy_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.before_serving

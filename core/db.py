@@ -10,6 +10,12 @@ from tortoise import Tortoise, connections
 MODEL_MODULES = [
     "fithub.core.accounts.models",
     "fithub.core.audit.models",
+    "fithub.core.exercises.models",
+    "fithub.core.workouts.models",
+    "fithub.core.progress.models",
+    "fithub.core.body.models",
+    "fithub.core.coaching.models",
+    "fithub.core.events.models",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Body metrics: weight, body fat, circumferences, resting heart rate, blood pressure, sleep, hydration."""

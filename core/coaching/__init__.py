@@ -1,0 +1,1 @@
+"""Coaching: trainer profiles, trainer-client relations, assignments."""

@@ -1,0 +1,96 @@
+"""Tortoise models for trainers, their clients and what they assign."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from fithub.core.accounts.models import User
+    from fithub.core.exercises.models import Exercise
+    from fithub.core.workouts.models import WorkoutTemplate
+
+
+class RelationStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class AssignmentStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    MISSED = "missed"
+
+
+class TrainerProfile(Model):
+    id = fields.IntField(primary_key=True)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "fithub.User", related_name="trainer_profile", on_delete=fields.CASCADE
+    )
+    business_name = fields.CharField(max_length=120, default="")
+    bio = fields.TextField(default="")
+    certifications: fields.Field[list[str]] = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "trainer_profiles"
+
+
+class CoachingRelation(Model):
+    """An invitation from a trainer to a person (by e-mail) and, once accepted, the relation."""
+
+    id = fields.BigIntField(primary_key=True)
+    trainer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="coached", on_delete=fields.CASCADE
+    )
+    client: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="coaches", null=True, on_delete=fields.CASCADE
+    )
+    invite_email = fields.CharField(max_length=254)
+    status = fields.CharEnumField(RelationStatus, max_length=8, default=RelationStatus.PENDING)
+    share_workouts = fields.BooleanField(default=True)
+    share_body_metrics = fields.BooleanField(default=False)
+    share_goals = fields.BooleanField(default=True)
+    message = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    responded_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+    ended_by_id = fields.IntField(null=True)
+
+    class Meta:
+        table = "coaching_relations"
+        indexes = (("trainer_id", "status"), ("client_id", "status"), ("invite_email", "status"))
+
+
+class Assignment(Model):
+    """Work a trainer gives a client: a template or a single exercise, due on a date."""
+
+    id = fields.BigIntField(primary_key=True)
+    relation: fields.ForeignKeyRelation[CoachingRelation] = fields.ForeignKeyField(
+        "fithub.CoachingRelation", related_name="assignments", on_delete=fields.CASCADE
+    )
+    trainer_id = fields.IntField()
+    client_id = fields.IntField()
+    template: fields.ForeignKeyNullableRelation[WorkoutTemplate] = fields.ForeignKeyField(
+        "fithub.WorkoutTemplate", related_name="assignments", null=True, on_delete=fields.SET_NULL
+    )
+    exercise: fields.ForeignKeyNullableRelation[Exercise] = fields.ForeignKeyField(
+        "fithub.Exercise", related_name="assignments", null=True, on_delete=fields.SET_NULL
+    )
+    title = fields.CharField(max_length=120)
+    notes = fields.TextField(default="")
+    due_on = fields.DateField()
+    status = fields.CharEnumField(AssignmentStatus, max_length=10, default=AssignmentStatus.PENDING)
+    completed_workout_id = fields.BigIntField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "assignments"
+        indexes = (("client_id", "status", "due_on"), ("trainer_id", "id"))

@@ -1,0 +1,1 @@
+"""Domain events (``noun.verb``), written to an outbox in the same transaction as the change."""

@@ -1,0 +1,1 @@
+"""Personal records, goals and training analytics, all computed from logged data."""

@@ -1,0 +1,1 @@
+"""Workouts with their exercises and sets, templates (versioned) and weekly plans."""
