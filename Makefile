@@ -33,7 +33,8 @@ typecheck: install
 	$(BIN)/mypy core plugins
 
 bench: install
-	$(BIN)/python bench/http.py
+	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.training
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,8 @@ The load generator is ``wrk`` when installed (cheapest on CPU), else an aiohttp 
 process(es). Both servers and the load generator share the machine's cores; the table reports the
 CPU each used so you can tell who was the bottleneck. See bench/README.md for how to read it.
 
-Exit status: 0 when every request got a 2xx answer, 1 when any did not, 2 on a setup failure.
+Exit status: 0 when every request got a 2xx answer, 1 when any did not, 2 on a setup failure,
+130/143 when interrupted (after stopping everything it started).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -161,22 +163,41 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU time spent not idle, summed over all cores since boot, or None off Linux."""
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class CpuMeter:
-    """CPU use of a server process over the measured window, in % of one core."""
+    """CPU use of a server process, and of the whole machine, over the measured window.
+
+    Both are in % of one core: the machine figure runs up to 100 x the number of cores.
+    """
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self._cpu: float | None = None
-        self._wall = 0.0
-        self.percent: float | None = None
+        self._start: tuple[float | None, float | None, float] = (None, None, 0.0)
+        self.server_percent: float | None = None
+        self.machine_percent: float | None = None
 
     def start(self) -> None:
-        self._cpu, self._wall = process_cpu_seconds(self.pid), time.monotonic()
+        self._start = (process_cpu_seconds(self.pid), machine_busy_seconds(), time.monotonic())
 
     def stop(self) -> None:
-        cpu, wall = process_cpu_seconds(self.pid), time.monotonic() - self._wall
-        if cpu is not None and self._cpu is not None and wall > 0:
-            self.percent = 100.0 * (cpu - self._cpu) / wall
+        server0, machine0, wall0 = self._start
+        server, machine = process_cpu_seconds(self.pid), machine_busy_seconds()
+        wall = time.monotonic() - wall0
+        if wall <= 0:
+            return
+        if server is not None and server0 is not None:
+            self.server_percent = 100.0 * (server - server0) / wall
+        if machine is not None and machine0 is not None:
+            self.machine_percent = 100.0 * (machine - machine0) / wall
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,11 +287,35 @@ class CellResult:
     transport_errors: int
     server_cpu_pct: float | None
     client_cpu_pct: float | None
+    other_cpu_pct: float | None
     pct_of_hello: float | None = None
 
     @property
     def errors(self) -> int:
         return self.non_2xx + self.transport_errors
+
+
+@dataclass
+class Report:
+    client: str
+    duration_s: float
+    warmup_s: float
+    cpu_count: int | None
+    database: str
+    redis: bool
+    fithub_log_level: str
+    results: list[CellResult]
+    server_error_log: list[str]
+
+    @property
+    def errors(self) -> int:
+        return sum(result.errors for result in self.results)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["errors"] = self.errors
+        data["results"] = [{**asdict(r), "errors": r.errors} for r in self.results]
+        return json.dumps(data, indent=2)
 
 
 def preflight(target: Target) -> None:
@@ -286,7 +331,7 @@ def preflight(target: Target) -> None:
 
 
 def run_wrk(url: str, headers: dict[str, str], concurrency: int, args: argparse.Namespace,
-            server: CpuMeter) -> Measurement:
+            meter: CpuMeter) -> Measurement:
     """A warm-up wrk run, then the measured one. wrk is closed-loop: each connection is a client."""
     env = {**os.environ, "BENCH_AUTHORIZATION": headers.get("Authorization", "")}
 
@@ -305,9 +350,9 @@ def run_wrk(url: str, headers: dict[str, str], concurrency: int, args: argparse.
     if args.warmup > 0:
         wrk(args.warmup)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server.start()
+    meter.start()
     report = wrk(args.duration)
-    server.stop()
+    meter.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     socket_errors = sum(report[key] for key in ("connect_errors", "read_errors", "write_errors",
                                                 "timeouts"))
@@ -355,9 +400,10 @@ def python_client_process(url: str, headers: dict[str, str], clients: int, warmu
                         failure = "transport_errors"
                     answered = time.monotonic()
                     if window_start <= answered <= window_end:
-                        latencies.append(answered - sent)
                         if failure:
                             counts[failure] += 1
+                        if failure != "transport_errors":  # no answer, so no latency (as wrk)
+                            latencies.append(answered - sent)
 
             async def clock() -> None:
                 await asyncio.sleep(window_start - time.monotonic())
@@ -375,7 +421,7 @@ def python_client_process(url: str, headers: dict[str, str], clients: int, warmu
 
 
 def run_python(url: str, headers: dict[str, str], concurrency: int, args: argparse.Namespace,
-               server: CpuMeter) -> Measurement:
+               meter: CpuMeter) -> Measurement:
     """Split the clients over up to ``--client-processes`` aiohttp processes; merge their reports."""
     processes = args.client_processes
     context = multiprocessing.get_context("spawn")
@@ -389,18 +435,17 @@ def run_python(url: str, headers: dict[str, str], concurrency: int, args: argpar
     try:
         for worker in workers:
             worker.start()
-        for _ in workers:
-            ready.get(timeout=60)
+        collect(ready, workers, timeout=60)
         go.set()
         time.sleep(args.warmup)
-        server.start()
+        meter.start()
         time.sleep(args.duration)
-        server.stop()
-        reports = [results.get(timeout=60) for _ in workers]
-    except queue.Empty as exc:
-        raise RuntimeError("an aiohttp client process did not report in time") from exc
+        meter.stop()
+        reports: list[dict[str, Any]] = collect(results, workers, timeout=60)
     finally:
         for worker in workers:
+            if worker.pid is None:
+                continue
             worker.join(timeout=5)
             if worker.is_alive():
                 worker.kill()
@@ -420,6 +465,21 @@ def run_python(url: str, headers: dict[str, str], concurrency: int, args: argpar
     )
 
 
+def collect(source: Any, workers: Sequence[Any], timeout: float) -> list[Any]:
+    """One message from each worker, failing fast if a worker dies instead of answering."""
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < len(workers):
+        try:
+            messages.append(source.get(timeout=0.2))
+        except queue.Empty:
+            if any(worker.exitcode not in (None, 0) for worker in workers):
+                raise RuntimeError("an aiohttp client process crashed") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError("an aiohttp client process did not report in time") from None
+    return messages
+
+
 def percentile(ordered: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile of an already sorted sequence (nan when empty)."""
     if not ordered:
@@ -432,19 +492,28 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
 
 
 def measure(target: Target, concurrency: int, args: argparse.Namespace) -> CellResult:
-    server = CpuMeter(target.server_pid)
+    meter = CpuMeter(target.server_pid)
     run = run_wrk if args.client == "wrk" else run_python
-    m = run(target.url, target.headers(), concurrency, args, server)
+    m = run(target.url, target.headers(), concurrency, args, meter)
+    client_cpu = (100.0 * m.client_cpu_seconds / m.seconds
+                  if m.client_cpu_seconds is not None and m.seconds > 0 else None)
+    other_cpu = None  # whatever else kept the machine busy: other programs, the idle server
+    if (meter.machine_percent is not None and meter.server_percent is not None
+            and client_cpu is not None):
+        other_cpu = max(0.0, meter.machine_percent - meter.server_percent - client_cpu)
     return CellResult(
         target=target.key, label=target.label, concurrency=concurrency, requests=m.requests,
         seconds=round(m.seconds, 3),
-        requests_per_s=m.requests / m.seconds if m.seconds > 0 else 0.0,
-        p50_ms=m.p50_ms, p95_ms=m.p95_ms, p99_ms=m.p99_ms, mean_ms=m.mean_ms,
-        non_2xx=m.non_2xx, transport_errors=m.transport_errors,
-        server_cpu_pct=server.percent,
-        client_cpu_pct=(100.0 * m.client_cpu_seconds / m.seconds
-                        if m.client_cpu_seconds is not None and m.seconds > 0 else None),
+        requests_per_s=round(m.requests / m.seconds, 1) if m.seconds > 0 else 0.0,
+        p50_ms=round(m.p50_ms, 3), p95_ms=round(m.p95_ms, 3), p99_ms=round(m.p99_ms, 3),
+        mean_ms=round(m.mean_ms, 3), non_2xx=m.non_2xx, transport_errors=m.transport_errors,
+        server_cpu_pct=rounded(meter.server_percent), client_cpu_pct=rounded(client_cpu),
+        other_cpu_pct=rounded(other_cpu),
     )
+
+
+def rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def relate_to_hello(results: list[CellResult]) -> None:
@@ -453,7 +522,7 @@ def relate_to_hello(results: list[CellResult]) -> None:
     for result in results:
         baseline = hello.get(result.concurrency)
         if result.target != "hello" and baseline:
-            result.pct_of_hello = 100.0 * result.requests_per_s / baseline
+            result.pct_of_hello = round(100.0 * result.requests_per_s / baseline, 1)
 
 
 def render_table(report: Report) -> str:
@@ -465,7 +534,7 @@ def render_table(report: Report) -> str:
     label_width = max(len("target"), *(len(r.label) for r in results))
     header = (f"{'target':<{label_width}}  {'clients':>7}  {'req/s':>9}  {'p50 ms':>8}  "
               f"{'p95 ms':>8}  {'p99 ms':>8}  {'errors':>6}  {'% hello':>7}  "
-              f"{'srv CPU':>7}  {'cli CPU':>7}")
+              f"{'srv CPU':>7}  {'cli CPU':>7}  {'other':>6}")
     lines = [header, "-" * len(header)]
     previous = None
     for r in results:
@@ -476,15 +545,16 @@ def render_table(report: Report) -> str:
             f"{r.label:<{label_width}}  {r.concurrency:>7}  {r.requests_per_s:>9.1f}  "
             f"{num(r.p50_ms, '.2f'):>8}  {num(r.p95_ms, '.2f'):>8}  {num(r.p99_ms, '.2f'):>8}  "
             f"{r.errors:>6}  {num(r.pct_of_hello, '.1f'):>7}  "
-            f"{num(r.server_cpu_pct, '.0f'):>6}%  {num(r.client_cpu_pct, '.0f'):>6}%"
+            f"{num(r.server_cpu_pct, '.0f'):>6}%  {num(r.client_cpu_pct, '.0f'):>6}%  "
+            f"{num(r.other_cpu_pct, '.0f'):>5}%"
         )
     lines.append("")
     lines.append(f"load generator: {report.client}; database: {report.database}"
                  f"{' + redis' if report.redis else ''}; fithub log level: "
                  f"{report.fithub_log_level}; {report.duration_s:g} s per cell after "
                  f"{report.warmup_s:g} s warm-up")
-    lines.append(f"CPU columns: % of one core during the measured window; {report.cpu_count} "
-                 f"cores are shared by both servers and the load generator")
+    lines.append(f"CPU columns: % of one core during the measured window, for the server, the "
+                 f"load generator and everything else on the machine ({report.cpu_count} cores)")
     return "\n".join(lines)
 
 
@@ -493,29 +563,6 @@ def error_lines(server: FithubServer, limit: int = 10) -> list[str]:
     found = [line for line in server.read_logs().splitlines()
              if '"level": "error"' in line or '"level": "critical"' in line]
     return found[-limit:]
-
-
-@dataclass
-class Report:
-    client: str
-    duration_s: float
-    warmup_s: float
-    cpu_count: int | None
-    database: str
-    redis: bool
-    fithub_log_level: str
-    results: list[CellResult]
-    server_error_log: list[str]
-
-    @property
-    def errors(self) -> int:
-        return sum(result.errors for result in self.results)
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data["errors"] = self.errors
-        data["results"] = [{**asdict(r), "errors": r.errors} for r in self.results]
-        return json.dumps(data, indent=2)
 
 
 def build_targets(hello: HelloServer, fithub: FithubServer, user: FithubUser,
@@ -553,12 +600,16 @@ def run(args: argparse.Namespace) -> Report:
             targets = build_targets(hello, fithub, user, args.audit_events)
             for target in targets:
                 preflight(target)
+            # Concurrency outermost: the cells compared by "% hello" run back to back, so a
+            # change in the machine's load during the run skews the ratio as little as possible.
             results: list[CellResult] = []
-            for target in targets:
-                for concurrency in args.concurrency:
+            for concurrency in args.concurrency:
+                for target in targets:
                     log(f"  {target.label} with {concurrency} client(s) ...")
                     results.append(measure(target, concurrency, args))
             server_errors = error_lines(fithub)
+            order = [target.key for target in targets]
+            results.sort(key=lambda r: (order.index(r.target), args.concurrency.index(r.concurrency)))
     finally:
         shutil.rmtree(log_dir, ignore_errors=True)
     relate_to_hello(results)
@@ -582,7 +633,7 @@ def concurrency_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError("a comma-separated list of integers") from exc
     if not levels or min(levels) < 1:
         raise argparse.ArgumentTypeError("at least one level, each 1 or more")
-    return levels
+    return list(dict.fromkeys(levels))  # in the given order, without repeats
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -629,9 +680,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the finally blocks run
     try:
         report = run(args)
-    except (RuntimeError, OSError, httpx.HTTPError, subprocess.SubprocessError) as exc:
+    except Exception as exc:  # a setup or load-generator failure: no numbers to report
+        if not isinstance(exc, RuntimeError):  # RuntimeErrors here carry their own explanation
+            traceback.print_exc()
         log(f"benchmark failed: {exc}")
         return 2
+    except KeyboardInterrupt:
+        log("interrupted; everything started has been stopped")
+        return 130
     table = render_table(report)
     if args.json:
         log(table)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, NoReturn
 
+from quart import Quart, Response, current_app, request
+from quart.wrappers import Request
+from quart_schema import QuartSchema
+from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+
 from fithub.core import jobs, observability, problems
 from fithub.core.accounts.routes import bp as accounts_bp
 from fithub.core.audit.routes import bp as audit_bp
@@ -16,15 +21,14 @@ from fithub.core.db import close_db, init_db
 from fithub.core.errors import MalformedJSON, UnsupportedMediaType
 from fithub.core.exercises.routes import bp as exercises_bp
 from fithub.core.privacy.routes import bp as privacy_bp
+from fithub.core.progress.goal_routes import bp as goals_bp
 from fithub.core.progress.routes import bp as progress_bp
 from fithub.core.runtime import build_runtime
+from fithub.core.schedules import run_scheduler
 from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
-from quart import Quart, current_app, request
-from quart.wrappers import Request
-from quart_schema import QuartSchema
-from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+from fithub.core.workouts.template_routes import bp as templates_bp
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -46,6 +50,20 @@ async def _require_json_body() -> None:
         raise UnsupportedMediaType(
             f"Send the body as application/json (got {request.mimetype or 'no content type'})."
         )
+
+
+async def _await_unread_body(response: Response) -> Response:
+    """Answer once the request body is in, or say that the connection will close.
+
+    hypercorn silently drops a keep-alive connection whose response ends before the request
+    body has arrived (a 401 or 405 sent without reading it); a client reusing it then fails.
+    """
+    if request.method in BODY_METHODS:
+        try:
+            await asyncio.wait_for(request.get_data(), timeout=5)
+        except Exception:  # too large, too slow or cut off: the connection cannot be reused
+            response.headers["Connection"] = "close"
+    return response
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -75,13 +93,16 @@ def create_app(settings: Settings | None = None) -> Quart:
     observability.install(app, metrics)
     problems.install(app)
     app.before_request(_require_json_body)
+    app.after_request(_await_unread_body)
     blueprints = (
         system_bp,
         accounts_bp,
         audit_bp,
         exercises_bp,
         workouts_bp,
+        templates_bp,
         progress_bp,
+        goals_bp,
         body_bp,
         coaching_bp,
         privacy_bp,
@@ -95,9 +116,13 @@ def create_app(settings: Settings | None = None) -> Quart:
         jobs.configure(runtime, asyncio.get_running_loop())
         if jobs.uses_in_process_broker():
             jobs.start_worker(settings.in_process_worker_threads)
+            app.config["FITHUB_SCHEDULER"] = asyncio.create_task(run_scheduler(None))
 
     @app.after_serving
     async def _stop() -> None:
+        scheduler = app.config.pop("FITHUB_SCHEDULER", None)
+        if scheduler is not None:
+            scheduler.cancel()
         await jobs.stop_worker()
         await close_db()
         if runtime.redis is not None:

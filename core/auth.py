@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+from quart import current_app, g, request
+from quart_schema import security_scheme
+
 from fithub.core.accounts.models import AuthSession, Role, User
 from fithub.core.context import ClientInfo
 from fithub.core.errors import AuthRequired, Forbidden
-from quart import current_app, g, request
-from quart_schema import security_scheme
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,7 +27,13 @@ def client_info() -> ClientInfo:
     trusted = current_app.config["FITHUB"].settings.trusted_proxies
     forwarded = request.headers.get("X-Forwarded-For")
     if forwarded and address in trusted:
-        address = forwarded.split(",")[0].strip()[:45]
+        # Each proxy appends the address it saw: the client is the last hop not added by a
+        # proxy we trust. Earlier entries are whatever the client sent, so never the first.
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        while len(hops) > 1 and hops[-1] in trusted:
+            hops.pop()
+        if hops:
+            address = hops[-1][:45]
     return ClientInfo(
         ip_address=address,
         user_agent=request.headers.get("User-Agent"),
@@ -42,7 +49,11 @@ async def _authenticate() -> tuple[User, AuthSession]:
             "Send an access token as 'Authorization: Bearer <token>'.",
             headers={"WWW-Authenticate": 'Bearer realm="fithub"'},
         )
-    user, session = await current_app.config["FITHUB"].accounts.authenticate(token.strip())
+    try:
+        user, session = await current_app.config["FITHUB"].accounts.authenticate(token.strip())
+    except AuthRequired as exc:  # RFC 6750: a rejected token still gets a Bearer challenge
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer realm="fithub", error="invalid_token"')
+        raise
     return user, session
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import signal
 import sys
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+
 from fithub.core.config import Settings, load_settings
 
 T = TypeVar("T")
@@ -45,18 +47,20 @@ def main() -> None:
 @click.option("--access-log/--no-access-log", default=False, help="hypercorn's access log")
 def serve(host: str, port: int, access_log: bool) -> None:
     """Serve the API with hypercorn."""
-    from fithub.core.app import create_app
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
+
+    from fithub.core.app import create_app
 
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = "-" if access_log else None
+    config.errorlog = logging.getLogger("hypercorn.error")  # our JSON handler, not its own
     config.keep_alive_timeout = 75
     config.graceful_timeout = 10
     app = create_app(_settings())
-    click.echo(
-        f"fithub serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)", err=True
+    logging.getLogger("fithub").info(
+        "fithub serving on http://%s:%s  (docs: http://%s:%s/docs)", host, port, host, port
     )
     asyncio.run(hypercorn_serve(app, config))
 
@@ -69,6 +73,7 @@ def worker(threads: int) -> None:
     from fithub.core.db import close_db, init_db
     from fithub.core.observability import configure_logging
     from fithub.core.runtime import build_runtime
+    from fithub.core.schedules import run_scheduler
 
     settings = _settings()
     if not settings.redis_url:
@@ -78,13 +83,18 @@ def worker(threads: int) -> None:
     loop_thread = threading.Thread(target=loop.run_forever, name="fithub-job-loop", daemon=True)
     loop_thread.start()
     asyncio.run_coroutine_threadsafe(init_db(settings), loop).result()
-    jobs.configure(build_runtime(settings), loop)
+    runtime = build_runtime(settings)
+    jobs.configure(runtime, loop)
+    scheduler = asyncio.run_coroutine_threadsafe(run_scheduler(runtime.redis), loop)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     running = jobs.start_worker(threads)
-    click.echo(f"fithub worker: {threads} threads on {settings.redis_url.split('@')[-1]}", err=True)
+    logging.getLogger("fithub").info(
+        "fithub worker: %s threads on %s", threads, settings.redis_url.split("@")[-1]
+    )
     stop.wait()
+    scheduler.cancel()
     running.stop(timeout=10_000)
     asyncio.run_coroutine_threadsafe(close_db(), loop).result()
     loop.call_soon_threadsafe(loop.stop)
@@ -92,9 +102,10 @@ def worker(threads: int) -> None:
 
 @main.command()
 def migrate() -> None:
-    """Apply pending database migrations."""
-    from fithub.core.db import close_db, tortoise_config
+    """Apply pending database migrations, then load the exercise catalog (idempotent)."""
     from tortoise.migrations.api import migrate as migrate_api
+
+    from fithub.core.db import close_db, tortoise_config
 
     settings = _settings()
 
@@ -106,6 +117,10 @@ def migrate() -> None:
 
     asyncio.run(run())
     click.echo("database is up to date", err=True)
+    from fithub.core.exercises.catalog import after_migrate
+
+    report = asyncio.run(_with_db(settings, after_migrate))
+    click.echo(report.summary(), err=True)
 
 
 @main.command("makemigrations")
@@ -160,6 +175,8 @@ def seed_demo() -> None:
 @click.option("--password", default=None, help="read from the terminal (or stdin) when omitted")
 def create_admin(email: str, display_name: str, password: str | None) -> None:
     """Create an administrator account, or promote an existing account to administrator."""
+    from pydantic import ValidationError
+
     from fithub.core.accounts.schemas import RegisterRequest
     from fithub.core.demo import create_or_promote_admin
 
@@ -169,8 +186,9 @@ def create_admin(email: str, display_name: str, password: str | None) -> None:
         )
     try:
         RegisterRequest(email=email, password=password, display_name=display_name)
-    except Exception as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValidationError as exc:  # name each bad field; never echo its value (a password)
+        problems = (f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise click.ClickException("; ".join(problems)) from exc
     settings = _settings()
 
     async def work() -> Any:

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str | None = None
+
+    password_hashing: Literal["rfc9106-low-memory", "test-only-fast"] = "rfc9106-low-memory"
 
     access_token_ttl: int = Field(900, ge=30, le=3600, description="seconds an access JWT lives")
     refresh_token_ttl: int = Field(
@@ -35,6 +37,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     in_process_worker_threads: int = Field(2, ge=1, le=32)
+
+    @model_validator(mode="after")
+    def _fast_hashing_only_in_tests(self) -> Settings:
+        if self.password_hashing == "test-only-fast" and self.env != "test":
+            raise ValueError("FITHUB_PASSWORD_HASHING=test-only-fast is refused unless FITHUB_ENV=test")
+        return self
 
     @field_validator("database_url")
     @classmethod

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fithub.core.config import Settings
 from tortoise import Tortoise, connections
+
+from fithub.core.config import Settings
 
 MODEL_MODULES = [
     "fithub.core.accounts.models",

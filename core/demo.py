@@ -1,21 +1,46 @@
-"""Demo data for ``make run``: a believable account to sign in with."""
+"""Demo data for ``make run``: accounts and half a year of believable training to explore in /docs."""
 
 from __future__ import annotations
 
-from datetime import date
+import random
+from datetime import UTC, date, datetime, time, timedelta
 
 from fithub.core.accounts.models import Gender, Role, User
 from fithub.core.accounts.services import AccountService
-from fithub.core.config import Settings
+from fithub.core.config import Settings, load_settings
 from fithub.core.context import ClientInfo
+from fithub.core.exercises.models import Exercise
 from fithub.core.keys import load_or_create_keys
 from fithub.core.ratelimit import MemoryLimiter
 from fithub.core.security.passwords import hash_password
 from fithub.core.security.tokens import TokenIssuer
+from fithub.core.workouts import services as workouts
+from fithub.core.workouts import sets as set_logging
+from fithub.core.workouts.schemas import (
+    SetCreate,
+    TemplateCreate,
+    TemplateItem,
+    TemplateSet,
+    WorkoutCreate,
+    WorkoutUpdate,
+)
 
 DEMO_EMAIL = "demo@fithub.example"
 DEMO_PASSWORD = "demo-password-2026"
 TRAINER_EMAIL = "coach@fithub.example"
+HISTORY_WEEKS = 26
+
+# Day A and day B of a classic three-day strength routine: (exercise name, sets, reps, start kg, kg/week).
+DAY_A = [
+    ("Squat", 5, 5, 60.0, 2.5),
+    ("Bench Press", 5, 5, 40.0, 1.25),
+    ("Barbell Row", 5, 5, 40.0, 1.25),
+]
+DAY_B = [
+    ("Squat", 5, 5, 60.0, 2.5),
+    ("Overhead Press", 5, 5, 25.0, 0.625),
+    ("Deadlift", 1, 5, 70.0, 2.5),
+]
 
 
 def _service(settings: Settings) -> AccountService:
@@ -23,15 +48,124 @@ def _service(settings: Settings) -> AccountService:
     return AccountService(settings, TokenIssuer(keys, settings.jwt_issuer, 60), MemoryLimiter())
 
 
-async def seed_if_empty() -> bool:
-    """Create the demo athlete and trainer when no user exists; return whether anything was made."""
-    from fithub.core.config import load_settings
+async def _exercises(names: set[str]) -> dict[str, int]:
+    found = await Exercise.filter(owner_id=None, name__in=list(names)).values_list("id", "name")
+    return {str(name): int(pk) for pk, name in found}
 
+
+async def _training_history(user: User, client: ClientInfo, today: date) -> None:
+    """Three sessions a week for ``HISTORY_WEEKS`` weeks, weights rising with a deload every sixth week."""
+    ids = await _exercises({name for name, *_ in DAY_A + DAY_B} | {"Running"})
+    rng = random.Random(2026)
+    start = today - timedelta(weeks=HISTORY_WEEKS)
+    start -= timedelta(days=start.weekday())
+    for week in range(HISTORY_WEEKS):
+        progress = week - week // 6 * 2  # deload: two weeks of progress given back every sixth week
+        for day_offset, plan, name in (
+            (0, DAY_A, "Strength A"),
+            (2, DAY_B, "Strength B"),
+            (4, DAY_A, "Strength A"),
+        ):
+            day = start + timedelta(weeks=week, days=day_offset)
+            if day >= today or rng.random() < 0.08:  # a missed session now and then
+                continue
+            began = datetime.combine(day, time(17, 30), tzinfo=UTC) + timedelta(
+                minutes=rng.randint(-40, 40)
+            )
+            workout_id = await workouts.create_workout(
+                user,
+                client,
+                WorkoutCreate(name=name, status="in_progress", started_at=began, tags=["strength"]),
+            )
+            moment = began
+            for exercise, sets, reps, base, step in plan:
+                if exercise not in ids:
+                    continue
+                weight = round((base + step * progress) / 1.25) * 1.25
+                for number in range(sets):
+                    moment += timedelta(minutes=3)
+                    done = reps - (1 if number == sets - 1 and rng.random() < 0.15 else 0)
+                    await set_logging.log_set(
+                        user,
+                        client,
+                        workout_id,
+                        SetCreate(
+                            exercise_id=ids[exercise],
+                            reps=done,
+                            weight=weight,
+                            rpe=min(10, 7 + number * 0.5),
+                            performed_at=moment,
+                            rest_s=180,
+                        ),
+                    )
+            await workouts.update_workout(
+                user,
+                client,
+                workout_id,
+                WorkoutUpdate(
+                    status="completed",
+                    completed_at=moment + timedelta(minutes=5),
+                    perceived_exertion=rng.randint(6, 9),
+                    calories=round(rng.uniform(280, 420)),
+                ),
+            )
+        if "Running" in ids and week % 2 == 0:
+            day = start + timedelta(weeks=week, days=5)
+            if day < today:
+                began = datetime.combine(day, time(9, 0), tzinfo=UTC)
+                km = round(rng.uniform(4.5, 8.0), 2)
+                workout_id = await workouts.create_workout(
+                    user,
+                    client,
+                    WorkoutCreate(
+                        name="Easy run", status="in_progress", started_at=began, tags=["run"]
+                    ),
+                )
+                await set_logging.log_set(
+                    user,
+                    client,
+                    workout_id,
+                    SetCreate(
+                        exercise_id=ids["Running"],
+                        distance=km,
+                        duration_s=int(km * rng.uniform(320, 380)),
+                        heart_rate=rng.randint(138, 152),
+                        performed_at=began + timedelta(minutes=35),
+                    ),
+                )
+                await workouts.update_workout(
+                    user,
+                    client,
+                    workout_id,
+                    WorkoutUpdate(
+                        status="completed",
+                        completed_at=began + timedelta(minutes=40),
+                        calories=round(km * 62),
+                    ),
+                )
+    if {"Squat", "Bench Press", "Barbell Row"} <= ids.keys():
+        from fithub.core.workouts.templates import create_template
+
+        await create_template(
+            user,
+            client,
+            TemplateCreate(
+                name="Strength A",
+                items=[
+                    TemplateItem(exercise_id=ids[n], sets=[TemplateSet(reps=r) for _ in range(s)])
+                    for n, s, r, *_ in DAY_A
+                ],
+            ),
+        )
+
+
+async def seed_if_empty() -> bool:
+    """Create the demo athlete (with history) and trainer when no user exists; True if anything was made."""
     if await User.exists():
         return False
     accounts = _service(load_settings())
     client = ClientInfo.system()
-    await accounts.register(
+    athlete = await accounts.register(
         client,
         email=DEMO_EMAIL,
         password=DEMO_PASSWORD,
@@ -51,6 +185,7 @@ async def seed_if_empty() -> bool:
         role=Role.TRAINER,
         timezone="Europe/Berlin",
     )
+    await _training_history(athlete, client, datetime.now(UTC).date())
     return True
 
 

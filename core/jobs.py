@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("fithub.jobs")
 
 # Modules whose import registers jobs; later domains add theirs here.
-JOB_MODULES: tuple[str, ...] = ("fithub.core.accounts.jobs",)
+JOB_MODULES: tuple[str, ...] = ("fithub.core.accounts.jobs", "fithub.core.coaching.jobs")
 QUEUE = "fithub"
 JobFunction = Callable[..., Awaitable[Any]]
 

@@ -7,10 +7,11 @@ import binascii
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from fithub.core.errors import ValidationFailed
 from pydantic import BaseModel, Field
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from fithub.core.errors import ValidationFailed
 
 MAX_LIMIT = 100
 T = TypeVar("T")
@@ -38,7 +39,10 @@ def encode_cursor(last_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        value = int(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not 0 < value < 2**63:
+            raise ValueError("out of range")
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise ValidationFailed(
             "The cursor is not valid.",

@@ -6,11 +6,12 @@ import json
 import logging
 from typing import Any
 
-from fithub.core.errors import PROBLEM_JSON, FithubError, problem_body
 from pydantic import ValidationError
 from quart import Quart, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
+
+from fithub.core.errors import PROBLEM_JSON, FithubError, problem_body
 
 log = logging.getLogger("fithub.errors")
 

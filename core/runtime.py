@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
+
 from fithub.core.accounts.services import AccountService
 from fithub.core.config import Settings
 from fithub.core.keys import KeyRing, load_or_create_keys
 from fithub.core.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from fithub.core.security.tokens import TokenIssuer
 from fithub.plugins.manager import PluginRegistry, load_plugins
-from redis.asyncio import Redis
 
 
 @dataclass

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'exercises', 'app': 'fithub', 'indexes': [Index(fields=['owner_id', 'visibility']), Index(fields=['type', 'equipment'])], 'pk_attr': 'id', 'table_description': "A catalog exercise (owner null) or a user's custom one."},
+            options={'table': 'exercises', 'app': 'fithub', 'indexes': [Index(fields=['owner_id', 'visibility']), Index(fields=['type', 'equipment'])], 'pk_attr': 'id', 'table_description': 'A catalog exercise (owner null) or a custom one made by a user.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'workout_templates', 'app': 'fithub', 'indexes': [Index(fields=['owner_id', 'id']), Index(fields=['visibility'])], 'pk_attr': 'id', 'table_description': 'A reusable workout; its content lives in immutable versions.'},
+            options={'table': 'workout_templates', 'app': 'fithub', 'indexes': [Index(fields=['owner_id', 'id']), Index(fields=['visibility'])], 'pk_attr': 'id', 'table_description': 'A reusable workout whose content lives in immutable versions.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -258,7 +258,7 @@ class Migration(migrations.Migration):
                 ('superset', fields.CharField(null=True, max_length=16)),
                 ('notes', fields.TextField(default='', unique=False)),
             ],
-            options={'table': 'workout_exercises', 'app': 'fithub', 'indexes': [Index(fields=['workout_id', 'position'])], 'pk_attr': 'id', 'table_description': 'An exercise in a workout, in order; entries sharing ``superset`` are done back to back.'},
+            options={'table': 'workout_exercises', 'app': 'fithub', 'indexes': [Index(fields=['workout_id', 'position'])], 'pk_attr': 'id', 'table_description': 'An exercise in a workout, in order. Entries sharing ``superset`` are done back to back.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -14,6 +14,7 @@ and is announced by an entry point in the ``fithub.plugins`` group.
 from __future__ import annotations
 
 import pluggy
+
 from fithub.plugins.errors import (
     PluginError,
     ProviderAuthFailed,

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+
 from fithub.plugins import ENTRY_POINT_GROUP, hookspecs
 from fithub.plugins.types import PluginHost, PluginKind
 

@@ -21,6 +21,7 @@ import httpx
 FITHUB = [sys.executable, "-m", "fithub.core.cli"]
 DEFAULT_TEST_ENV = {
     "FITHUB_ENV": "test",
+    "FITHUB_PASSWORD_HASHING": "test-only-fast",  # the suite signs up hundreds of users
     "FITHUB_LOG_LEVEL": "INFO",
     "FITHUB_TRUSTED_PROXIES": '["127.0.0.1"]',
     "FITHUB_LOGIN_MAX_PER_ACCOUNT": "5",
@@ -83,7 +84,8 @@ class FithubServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def run_cli(self, *args: str, input_text: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run_cli(self, *args: str, input_text: str | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*FITHUB, *args], env=self.env, input=input_text, text=True,
                               capture_output=True, timeout=timeout)
 

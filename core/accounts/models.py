@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -65,6 +66,7 @@ class AuthSession(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="sessions", on_delete=fields.CASCADE
     )
+    user_id: int
     device_name = fields.CharField(max_length=100, null=True)
     user_agent = fields.CharField(max_length=255, null=True)
     ip_address = fields.CharField(max_length=45, null=True)
@@ -86,6 +88,7 @@ class RefreshToken(Model):
     session: fields.ForeignKeyRelation[AuthSession] = fields.ForeignKeyField(
         "fithub.AuthSession", related_name="tokens", on_delete=fields.CASCADE
     )
+    session_id: UUID
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     used_at = fields.DatetimeField(null=True)

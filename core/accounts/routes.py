@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from quart import Blueprint, Response
+from quart_schema import tag, validate_querystring, validate_request, validate_response
+
 from fithub.core.accounts.models import AuthSession, User
 from fithub.core.accounts.schemas import (
     AccountDeletion,
@@ -21,8 +24,6 @@ from fithub.core.accounts.services import TokenPair
 from fithub.core.auth import client_info, current_session, current_user, require_auth, runtime
 from fithub.core.errors import ValidationFailed
 from fithub.core.pagination import PageQuery
-from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 

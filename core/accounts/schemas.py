@@ -7,8 +7,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from fithub.core.accounts.models import Gender, Privacy, Role, UnitSystem
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from fithub.core.accounts.models import Gender, Privacy, Role, UnitSystem
 
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _TIMEZONES = frozenset(available_timezones())

@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from fithub.core.accounts.models import AuthSession, RefreshToken, Role, User
 from fithub.core.audit import services as audit
 from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
 from fithub.core.errors import AuthRequired, Conflict, InvalidToken, NotFound, RateLimited
+from fithub.core.privacy.services import erase_user
 from fithub.core.ratelimit import Limiter
-from fithub.core.security.passwords import hash_password, needs_rehash, verify_password
+from fithub.core.security.passwords import (
+    hash_password_async,
+    needs_rehash,
+    use_profile,
+    verify_password_async,
+)
 from fithub.core.security.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class AccountService:
         self.settings = settings
         self.issuer = issuer
         self.limiter = limiter
+        use_profile(settings.password_hashing)
 
     # -- registration and profile -------------------------------------------------------------
 
@@ -66,11 +74,14 @@ class AccountService:
             raise Conflict(
                 "An account with this e-mail address already exists.", code="email_taken"
             )
+        password_hash = await hash_password_async(
+            password
+        )  # slow by design: not inside the transaction
         try:
             async with in_transaction():
                 user = await User.create(
                     email=email,
-                    password_hash=hash_password(password),
+                    password_hash=password_hash,
                     role=role,
                     password_changed_at=_now(),
                     **profile,
@@ -111,11 +122,12 @@ class AccountService:
         self, user: User, client: ClientInfo, *, current: str, new: str, keep_session: str
     ) -> None:
         """Replace the password and sign out every other session."""
-        if not verify_password(user.password_hash, current):
+        if not await verify_password_async(user.password_hash, current):
             await audit.record("auth.password_change_failed", client, subject_id=user.id)
             raise AuthRequired("The current password is wrong.", code="wrong_password")
+        new_hash = await hash_password_async(new)
         async with in_transaction():
-            user.password_hash = hash_password(new)
+            user.password_hash = new_hash
             user.password_changed_at = _now()
             await user.save(update_fields=["password_hash", "password_changed_at", "updated_at"])
             await (
@@ -126,15 +138,10 @@ class AccountService:
             await audit.record("auth.password_changed", client, subject_id=user.id)
 
     async def delete_account(self, user: User, client: ClientInfo, *, password: str) -> None:
-        """Delete the account and its sessions; the audit trail keeps an anonymised record."""
-        if not verify_password(user.password_hash, password):
+        """Erase the account and all its data (see ``privacy.services.erase_user``)."""
+        if not await verify_password_async(user.password_hash, password):
             raise AuthRequired("The password is wrong.", code="wrong_password")
-        async with in_transaction():
-            await audit.record(
-                "user.deleted", client, subject_id=user.id, target_type="user", target_id=user.id
-            )
-            await audit.anonymise_subject(user.id)
-            await user.delete()
+        await erase_user(user.id, client)
 
     # -- signing in and out ---------------------------------------------------------------------
 
@@ -161,7 +168,10 @@ class AccountService:
                 raise RateLimited(wait, "Too many sign-in attempts; try again later.")
         await self.limiter.hit(address_key, window)
         user = await User.get_or_none(email=email)
-        if not verify_password(user.password_hash if user else None, password) or not user:
+        if (
+            not await verify_password_async(user.password_hash if user else None, password)
+            or not user
+        ):
             await self.limiter.hit(account_key, window)
             await audit.record(
                 "auth.login_failed",
@@ -177,7 +187,7 @@ class AccountService:
             raise AuthRequired("This account is disabled.", code="account_disabled")
         await self.limiter.reset(account_key)
         if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+            user.password_hash = await hash_password_async(password)
             await user.save(update_fields=["password_hash"])
         async with in_transaction():
             session = await AuthSession.create(

@@ -18,9 +18,11 @@ class AuditEvent(Model):
     subject: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="audit_events", null=True, on_delete=fields.SET_NULL
     )
+    subject_id: int | None
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="audit_actions", null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None
     action = fields.CharField(max_length=64)
     target_type = fields.CharField(max_length=32, null=True)
     target_id = fields.CharField(max_length=64, null=True)

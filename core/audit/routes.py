@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+from quart import Blueprint
+from quart_schema import tag, validate_querystring, validate_response
+
 from fithub.core.accounts.models import Role
 from fithub.core.audit import services
 from fithub.core.audit.models import AuditEvent
 from fithub.core.auth import current_user, require_auth
 from fithub.core.pagination import PageQuery, paginate
-from pydantic import BaseModel, Field
-from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from fithub.core.accounts.models import User
 from fithub.core.audit.models import AuditEvent
 from fithub.core.context import ClientInfo
-from tortoise.queryset import QuerySet
 
 
 async def record(

@@ -32,6 +32,7 @@ class BodyMetric(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="body_metrics", on_delete=fields.CASCADE
     )
+    user_id: int
     kind = fields.CharEnumField(MetricKind, max_length=16)
     value = fields.FloatField()
     value2 = fields.FloatField(null=True)

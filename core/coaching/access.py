@@ -29,8 +29,7 @@ async def require_client_scope(trainer_id: int, client_id: int, scope: Scope) ->
 
 async def trainers_of(client_id: int) -> list[int]:
     """Ids of the client's active trainers (whose ``clients``-visible items the client may use)."""
-    return list(
-        await CoachingRelation.filter(client_id=client_id, status=RelationStatus.ACTIVE).values_list(
-            "trainer_id", flat=True
-        )
-    )
+    rows = await CoachingRelation.filter(
+        client_id=client_id, status=RelationStatus.ACTIVE
+    ).values_list("trainer_id", flat=True)
+    return [int(value) for value in rows]  # type: ignore[call-overload]

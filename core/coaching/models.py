@@ -32,6 +32,7 @@ class TrainerProfile(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "fithub.User", related_name="trainer_profile", on_delete=fields.CASCADE
     )
+    user_id: int
     business_name = fields.CharField(max_length=120, default="")
     bio = fields.TextField(default="")
     certifications: fields.Field[list[str]] = fields.JSONField(default=list)
@@ -49,9 +50,11 @@ class CoachingRelation(Model):
     trainer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="coached", on_delete=fields.CASCADE
     )
+    trainer_id: int
     client: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="coaches", null=True, on_delete=fields.CASCADE
     )
+    client_id: int | None
     invite_email = fields.CharField(max_length=254)
     status = fields.CharEnumField(RelationStatus, max_length=8, default=RelationStatus.PENDING)
     share_workouts = fields.BooleanField(default=True)
@@ -75,14 +78,17 @@ class Assignment(Model):
     relation: fields.ForeignKeyRelation[CoachingRelation] = fields.ForeignKeyField(
         "fithub.CoachingRelation", related_name="assignments", on_delete=fields.CASCADE
     )
+    relation_id: int
     trainer_id = fields.IntField()
     client_id = fields.IntField()
     template: fields.ForeignKeyNullableRelation[WorkoutTemplate] = fields.ForeignKeyField(
         "fithub.WorkoutTemplate", related_name="assignments", null=True, on_delete=fields.SET_NULL
     )
+    template_id: int | None
     exercise: fields.ForeignKeyNullableRelation[Exercise] = fields.ForeignKeyField(
         "fithub.Exercise", related_name="assignments", null=True, on_delete=fields.SET_NULL
     )
+    exercise_id: int | None
     title = fields.CharField(max_length=120)
     notes = fields.TextField(default="")
     due_on = fields.DateField()

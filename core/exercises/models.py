@@ -28,7 +28,7 @@ class Visibility(StrEnum):
 
 
 class Exercise(Model):
-    """A catalog exercise (owner null) or a user's custom one."""
+    """A catalog exercise (owner null) or a custom one made by a user."""
 
     id = fields.IntField(primary_key=True)
     slug = fields.CharField(max_length=120, unique=True)
@@ -39,10 +39,13 @@ class Exercise(Model):
     secondary_muscles: fields.Field[list[str]] = fields.JSONField(default=list)
     equipment = fields.CharField(max_length=40, default="none")
     instructions = fields.TextField(default="")
-    search_text = fields.CharField(max_length=600, default="", description="name and aliases, normalised")
+    search_text = fields.CharField(
+        max_length=600, default="", description="name and aliases, normalised"
+    )
     owner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="custom_exercises", null=True, on_delete=fields.CASCADE
     )
+    owner_id: int | None
     visibility = fields.CharEnumField(Visibility, max_length=8, default=Visibility.PUBLIC)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -64,6 +67,7 @@ class ExerciseMuscle(Model):
     exercise: fields.ForeignKeyRelation[Exercise] = fields.ForeignKeyField(
         "fithub.Exercise", related_name="muscles", on_delete=fields.CASCADE
     )
+    exercise_id: int
     muscle = fields.CharField(max_length=32)
     is_primary = fields.BooleanField(default=True)
 

@@ -30,9 +30,11 @@ class PersonalRecord(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="records", on_delete=fields.CASCADE
     )
+    user_id: int
     exercise: fields.ForeignKeyRelation[Exercise] = fields.ForeignKeyField(
         "fithub.Exercise", related_name="records", on_delete=fields.CASCADE
     )
+    exercise_id: int
     kind = fields.CharEnumField(RecordKind, max_length=24)
     value = fields.FloatField()
     weight_kg = fields.FloatField(null=True, description="the weight, for max_reps_at_weight")
@@ -61,11 +63,13 @@ class Goal(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="goals", on_delete=fields.CASCADE
     )
+    user_id: int
     kind = fields.CharEnumField(GoalKind, max_length=12)
     title = fields.CharField(max_length=120)
     exercise: fields.ForeignKeyNullableRelation[Exercise] = fields.ForeignKeyField(
         "fithub.Exercise", related_name="goals", null=True, on_delete=fields.CASCADE
     )
+    exercise_id: int | None
     metric = fields.CharField(max_length=24, null=True, description="body metric kind")
     target_value = fields.FloatField()
     start_value = fields.FloatField(null=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+
 from fithub.core.errors import InvalidToken
 from fithub.core.keys import KeyRing
 

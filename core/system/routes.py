@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+from pydantic import BaseModel
+from quart import Blueprint, Response, current_app
+from quart_schema import hide, tag, validate_response
+
 from fithub.core.accounts.models import Role
 from fithub.core.auth import require_auth, runtime
 from fithub.core.db import ping_db
 from fithub.core.errors import FithubError
 from fithub.core.jobs import broker_ping, enqueue
 from fithub.core.version import __version__
-from pydantic import BaseModel
-from quart import Blueprint, Response, current_app
-from quart_schema import hide, tag, validate_response
 
 bp = Blueprint("system", __name__)
 

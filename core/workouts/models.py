@@ -27,6 +27,7 @@ class Workout(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="workouts", on_delete=fields.CASCADE
     )
+    user_id: int
     name = fields.CharField(max_length=120)
     notes = fields.TextField(default="")
     tags: fields.Field[list[str]] = fields.JSONField(default=list)
@@ -38,10 +39,13 @@ class Workout(Model):
     perceived_exertion = fields.SmallIntField(null=True)
     location = fields.CharField(max_length=120, null=True)
     calories = fields.FloatField(null=True)
-    source = fields.CharField(max_length=32, default="manual", description="manual, template, live, import")
+    source = fields.CharField(
+        max_length=32, default="manual", description="manual, template, live, import"
+    )
     template_version: fields.ForeignKeyNullableRelation[TemplateVersion] = fields.ForeignKeyField(
         "fithub.TemplateVersion", related_name="workouts", null=True, on_delete=fields.SET_NULL
     )
+    template_version_id: int | None
     assignment_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -50,19 +54,25 @@ class Workout(Model):
 
     class Meta:
         table = "workouts"
-        indexes = (("user_id", "id"), ("user_id", "status", "completed_at"), ("user_id", "scheduled_at"))
+        indexes = (
+            ("user_id", "id"),
+            ("user_id", "status", "completed_at"),
+            ("user_id", "scheduled_at"),
+        )
 
 
 class WorkoutExercise(Model):
-    """An exercise in a workout, in order; entries sharing ``superset`` are done back to back."""
+    """An exercise in a workout, in order. Entries sharing ``superset`` are done back to back."""
 
     id = fields.BigIntField(primary_key=True)
     workout: fields.ForeignKeyRelation[Workout] = fields.ForeignKeyField(
         "fithub.Workout", related_name="entries", on_delete=fields.CASCADE
     )
+    workout_id: int
     exercise: fields.ForeignKeyRelation[Exercise] = fields.ForeignKeyField(
         "fithub.Exercise", related_name="workout_entries", on_delete=fields.RESTRICT
     )
+    exercise_id: int
     position = fields.SmallIntField()
     superset = fields.CharField(max_length=16, null=True)
     notes = fields.TextField(default="")
@@ -81,6 +91,7 @@ class WorkoutSet(Model):
     entry: fields.ForeignKeyRelation[WorkoutExercise] = fields.ForeignKeyField(
         "fithub.WorkoutExercise", related_name="sets", on_delete=fields.CASCADE
     )
+    entry_id: int
     user_id = fields.IntField()
     workout_id = fields.BigIntField()
     exercise_id = fields.IntField()
@@ -104,16 +115,21 @@ class WorkoutSet(Model):
 
     class Meta:
         table = "workout_sets"
-        indexes = (("user_id", "exercise_id", "performed_at"), ("workout_id",), ("user_id", "performed_at"))
+        indexes = (
+            ("user_id", "exercise_id", "performed_at"),
+            ("workout_id",),
+            ("user_id", "performed_at"),
+        )
 
 
 class WorkoutTemplate(Model):
-    """A reusable workout; its content lives in immutable versions."""
+    """A reusable workout whose content lives in immutable versions."""
 
     id = fields.BigIntField(primary_key=True)
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="templates", on_delete=fields.CASCADE
     )
+    owner_id: int
     name = fields.CharField(max_length=120)
     description = fields.TextField(default="")
     visibility = fields.CharEnumField(Visibility, max_length=8, default=Visibility.PRIVATE)
@@ -135,6 +151,7 @@ class TemplateVersion(Model):
     template: fields.ForeignKeyRelation[WorkoutTemplate] = fields.ForeignKeyField(
         "fithub.WorkoutTemplate", related_name="versions", on_delete=fields.CASCADE
     )
+    template_id: int
     version = fields.IntField()
     name = fields.CharField(max_length=120)
     items: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
@@ -152,6 +169,7 @@ class WorkoutPlan(Model):
     owner: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="plans", on_delete=fields.CASCADE
     )
+    owner_id: int
     name = fields.CharField(max_length=120)
     description = fields.TextField(default="")
     weeks = fields.SmallIntField(default=1)
@@ -170,9 +188,11 @@ class PlanEntry(Model):
     plan: fields.ForeignKeyRelation[WorkoutPlan] = fields.ForeignKeyField(
         "fithub.WorkoutPlan", related_name="entries", on_delete=fields.CASCADE
     )
+    plan_id: int
     template: fields.ForeignKeyRelation[WorkoutTemplate] = fields.ForeignKeyField(
         "fithub.WorkoutTemplate", related_name="plan_entries", on_delete=fields.CASCADE
     )
+    template_id: int
     week = fields.SmallIntField(default=1)
     weekday = fields.SmallIntField(description="0 = Monday")
 

@@ -24,7 +24,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     """Check that ``response`` is an RFC 9457 problem with our extensions; return its body."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json", response.headers
@@ -48,10 +50,14 @@ def error_fields(body: dict[str, Any]) -> set[str]:
 
 
 async def login(api: httpx.AsyncClient, email: str, password: str, **kwargs: Any) -> httpx.Response:
-    return await api.post("/api/v1/auth/login", json={"email": email, "password": password}, **kwargs)
+    return await api.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, **kwargs
+    )
 
 
-async def login_ok(api: httpx.AsyncClient, email: str, password: str, **kwargs: Any) -> dict[str, Any]:
+async def login_ok(
+    api: httpx.AsyncClient, email: str, password: str, **kwargs: Any
+) -> dict[str, Any]:
     """Log in and return the token pair, failing the test unless it worked."""
     response = await login(api, email, password, **kwargs)
     assert response.status_code == 200, response.text

@@ -24,10 +24,18 @@ async def _me(api, token: str):
 
 async def test_register_returns_the_new_account(api):
     email = random_email()
-    response = await api.post("/api/v1/auth/register", json={
-        "email": email, "password": PASSWORD, "display_name": "  Ada  ",
-        "birth_date": "1990-05-17", "height_cm": 171.5, "timezone": "Europe/Paris", "locale": "fr-CA",
-    })
+    response = await api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": email,
+            "password": PASSWORD,
+            "display_name": "  Ada  ",
+            "birth_date": "1990-05-17",
+            "height_cm": 171.5,
+            "timezone": "Europe/Paris",
+            "locale": "fr-CA",
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert isinstance(body["id"], int)
@@ -43,31 +51,46 @@ async def test_register_returns_the_new_account(api):
 
 
 async def test_register_cannot_choose_a_role(api):
-    response = await api.post("/api/v1/auth/register", json={
-        "email": random_email(), "password": PASSWORD, "display_name": "Mallory", "role": "admin",
-    })
+    response = await api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": random_email(),
+            "password": PASSWORD,
+            "display_name": "Mallory",
+            "role": "admin",
+        },
+    )
     body = assert_problem(response, 422, "validation_failed")
     assert "role" in error_fields(body)
 
 
 async def test_register_rejects_a_short_password_and_a_bad_email(api):
-    response = await api.post("/api/v1/auth/register", json={
-        "email": "not-an-email", "password": "short", "display_name": "X",
-    })
+    response = await api.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "not-an-email",
+            "password": "short",
+            "display_name": "X",
+        },
+    )
     body = assert_problem(response, 422, "validation_failed")
     assert error_fields(body) == {"email", "password"}
 
 
 async def test_duplicate_email_is_409_whatever_the_case(api):
     email = random_email()
-    first = await api.post("/api/v1/auth/register",
-                           json={"email": email.upper(), "password": PASSWORD, "display_name": "A"})
+    first = await api.post(
+        "/api/v1/auth/register",
+        json={"email": email.upper(), "password": PASSWORD, "display_name": "A"},
+    )
     assert first.status_code == 201, first.text
     assert first.json()["email"] == email  # stored in lower case
 
     for candidate in (email, email.upper(), email.capitalize()):
-        again = await api.post("/api/v1/auth/register",
-                               json={"email": candidate, "password": PASSWORD, "display_name": "B"})
+        again = await api.post(
+            "/api/v1/auth/register",
+            json={"email": candidate, "password": PASSWORD, "display_name": "B"},
+        )
         assert_problem(again, 409, "email_taken")
 
     tokens = await login_ok(api, email.swapcase(), PASSWORD)
@@ -99,19 +122,29 @@ async def test_wrong_password_and_unknown_email_look_the_same(api, user):
 # -- profile --------------------------------------------------------------------------------------
 
 
-async def test_get_me(api, user):
-    response = await _me(api, user.access_token)
+async def test_get_me(api, reader):
+    response = await _me(api, reader.access_token)
     assert response.status_code == 200
     body = response.json()
-    assert (body["id"], body["email"], body["display_name"]) == (user.id, user.email, "Test User")
+    assert (body["id"], body["email"], body["display_name"]) == (
+        reader.id,
+        reader.email,
+        "Test User",
+    )
 
 
 async def test_patch_changes_only_the_fields_sent(api, user):
-    first = await api.patch("/api/v1/users/me", headers=user.auth,
-                            json={"display_name": "Grace", "height_cm": 180.0, "gender": "female"})
+    first = await api.patch(
+        "/api/v1/users/me",
+        headers=user.auth,
+        json={"display_name": "Grace", "height_cm": 180.0, "gender": "female"},
+    )
     assert first.status_code == 200, first.text
-    second = await api.patch("/api/v1/users/me", headers=user.auth,
-                             json={"timezone": "America/New_York", "unit_system": "imperial"})
+    second = await api.patch(
+        "/api/v1/users/me",
+        headers=user.auth,
+        json={"timezone": "America/New_York", "unit_system": "imperial"},
+    )
     assert second.status_code == 200, second.text
 
     stored = (await _me(api, user.access_token)).json()
@@ -131,37 +164,45 @@ async def test_patch_null_clears_an_optional_field(api, user):
     assert (await _me(api, user.access_token)).json()["weight_kg"] is None
 
 
-async def test_patch_null_for_a_required_field_is_422(api, user):
+async def test_patch_null_for_a_required_field_is_422(api, reader):
     for field in ("display_name", "timezone", "locale", "unit_system", "privacy"):
-        response = await api.patch("/api/v1/users/me", headers=user.auth, json={field: None})
+        response = await api.patch("/api/v1/users/me", headers=reader.auth, json={field: None})
         body = assert_problem(response, 422, "validation_failed")
         assert error_fields(body) == {field}
-    assert (await _me(api, user.access_token)).json()["display_name"] == "Test User"
+    assert (await _me(api, reader.access_token)).json()["display_name"] == "Test User"
 
 
-async def test_patch_reports_each_invalid_field(api, user):
-    response = await api.patch("/api/v1/users/me", headers=user.auth, json={
-        "timezone": "Mars/Olympus_Mons", "locale": "not a locale!", "birth_date": "2999-01-01",
-        "height_cm": 5,
-    })
+async def test_patch_reports_each_invalid_field(api, reader):
+    response = await api.patch(
+        "/api/v1/users/me",
+        headers=reader.auth,
+        json={
+            "timezone": "Mars/Olympus_Mons",
+            "locale": "not a locale!",
+            "birth_date": "2999-01-01",
+            "height_cm": 5,
+        },
+    )
     body = assert_problem(response, 422, "validation_failed")
     assert error_fields(body) == {"timezone", "locale", "birth_date", "height_cm"}
     for item in body["errors"]:
         assert item["message"]
 
 
-async def test_patch_rejects_dates_before_1900_and_nonsense(api, user):
+async def test_patch_rejects_dates_before_1900_and_nonsense(api, reader):
     for value in ("1899-12-31", "yesterday", "2020-02-30"):
-        response = await api.patch("/api/v1/users/me", headers=user.auth, json={"birth_date": value})
+        response = await api.patch(
+            "/api/v1/users/me", headers=reader.auth, json={"birth_date": value}
+        )
         assert error_fields(assert_problem(response, 422)) == {"birth_date"}, value
 
 
-async def test_patch_cannot_change_email_or_role(api, user):
+async def test_patch_cannot_change_email_or_role(api, reader):
     for field, value in (("email", random_email()), ("role", "admin")):
-        response = await api.patch("/api/v1/users/me", headers=user.auth, json={field: value})
+        response = await api.patch("/api/v1/users/me", headers=reader.auth, json={field: value})
         assert error_fields(assert_problem(response, 422)) == {field}
-    stored = (await _me(api, user.access_token)).json()
-    assert (stored["email"], stored["role"]) == (user.email, "user")
+    stored = (await _me(api, reader.access_token)).json()
+    assert (stored["email"], stored["role"]) == (reader.email, "user")
 
 
 # -- password ---------------------------------------------------------------------------------
@@ -170,30 +211,40 @@ async def test_patch_cannot_change_email_or_role(api, user):
 async def test_change_password(api, user):
     other_session = await login_ok(api, user.email, PASSWORD)
 
-    response = await api.post("/api/v1/users/me/password", headers=user.auth,
-                              json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    response = await api.post(
+        "/api/v1/users/me/password",
+        headers=user.auth,
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
     assert response.status_code == 204, response.text
 
     assert_problem(await login(api, user.email, PASSWORD), 401, "bad_credentials")
     await login_ok(api, user.email, NEW_PASSWORD)
     assert (await _me(api, user.access_token)).status_code == 200  # this session is kept
     assert_problem(await _me(api, other_session["access_token"]), 401, "session_ended")
-    refreshed = await api.post("/api/v1/auth/refresh",
-                               json={"refresh_token": other_session["refresh_token"]})
+    refreshed = await api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": other_session["refresh_token"]}
+    )
     assert_problem(refreshed, 401, "session_ended")
 
 
 async def test_change_password_needs_the_current_one(api, user):
-    response = await api.post("/api/v1/users/me/password", headers=user.auth,
-                              json={"current_password": "a-wrong-guess", "new_password": NEW_PASSWORD})
+    response = await api.post(
+        "/api/v1/users/me/password",
+        headers=user.auth,
+        json={"current_password": "a-wrong-guess", "new_password": NEW_PASSWORD},
+    )
     assert_problem(response, 401, "wrong_password")
     await login_ok(api, user.email, PASSWORD)
     assert_problem(await login(api, user.email, NEW_PASSWORD), 401, "bad_credentials")
 
 
 async def test_change_password_rejects_a_short_new_one(api, user):
-    response = await api.post("/api/v1/users/me/password", headers=user.auth,
-                              json={"current_password": PASSWORD, "new_password": "short"})
+    response = await api.post(
+        "/api/v1/users/me/password",
+        headers=user.auth,
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     assert error_fields(assert_problem(response, 422)) == {"new_password"}
     await login_ok(api, user.email, PASSWORD)
 
@@ -202,16 +253,18 @@ async def test_change_password_rejects_a_short_new_one(api, user):
 
 
 async def test_delete_account_with_a_wrong_password_is_refused(api, user):
-    response = await api.request("DELETE", "/api/v1/users/me", headers=user.auth,
-                                 json={"password": "not-my-password"})
+    response = await api.request(
+        "DELETE", "/api/v1/users/me", headers=user.auth, json={"password": "not-my-password"}
+    )
     assert_problem(response, 401, "wrong_password")
     assert (await _me(api, user.access_token)).status_code == 200
     await login_ok(api, user.email, PASSWORD)
 
 
 async def test_delete_account(api, user):
-    response = await api.request("DELETE", "/api/v1/users/me", headers=user.auth,
-                                 json={"password": PASSWORD})
+    response = await api.request(
+        "DELETE", "/api/v1/users/me", headers=user.auth, json={"password": PASSWORD}
+    )
     assert response.status_code == 204, response.text
 
     assert_problem(await login(api, user.email, PASSWORD), 401, "bad_credentials")
@@ -219,8 +272,10 @@ async def test_delete_account(api, user):
     refreshed = await api.post("/api/v1/auth/refresh", json={"refresh_token": user.refresh_token})
     assert_problem(refreshed, 401)
     # The address is free again.
-    again = await api.post("/api/v1/auth/register",
-                           json={"email": user.email, "password": PASSWORD, "display_name": "Again"})
+    again = await api.post(
+        "/api/v1/auth/register",
+        json={"email": user.email, "password": PASSWORD, "display_name": "Again"},
+    )
     assert again.status_code == 201, again.text
     assert again.json()["id"] != user.id
 
@@ -229,8 +284,7 @@ async def test_delete_account(api, user):
 
 
 async def test_sessions_list_marks_the_current_one(api, user):
-    phone = await login_ok(api, user.email, PASSWORD,
-                           headers={"User-Agent": "FitPhone/1.0"})
+    phone = await login_ok(api, user.email, PASSWORD, headers={"User-Agent": "FitPhone/1.0"})
     response = await api.get("/api/v1/sessions", headers=user.auth)
     assert response.status_code == 200, response.text
     page = response.json()
@@ -242,8 +296,12 @@ async def test_sessions_list_marks_the_current_one(api, user):
     assert by_id[phone["session_id"]]["user_agent"] == "FitPhone/1.0"
     assert by_id[phone["session_id"]]["ip_address"] == api.headers["X-Forwarded-For"]
 
-    seen_from_phone = (await api.get("/api/v1/sessions", headers=bearer(phone["access_token"]))).json()
-    assert {item["id"] for item in seen_from_phone["items"] if item["current"]} == {phone["session_id"]}
+    seen_from_phone = (
+        await api.get("/api/v1/sessions", headers=bearer(phone["access_token"]))
+    ).json()
+    assert {item["id"] for item in seen_from_phone["items"] if item["current"]} == {
+        phone["session_id"]
+    }
 
 
 async def test_sessions_pagination(api, user):
@@ -266,10 +324,13 @@ async def test_sessions_pagination(api, user):
     assert user.session_id in seen
 
 
-async def test_sessions_rejects_a_bad_limit_or_cursor(api, user):
-    for params, field in (({"limit": 0}, "limit"), ({"limit": 101}, "limit"),
-                          ({"cursor": "not-a-cursor"}, "cursor")):
-        response = await api.get("/api/v1/sessions", headers=user.auth, params=params)
+async def test_sessions_rejects_a_bad_limit_or_cursor(api, reader):
+    for params, field in (
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ):
+        response = await api.get("/api/v1/sessions", headers=reader.auth, params=params)
         assert field in error_fields(assert_problem(response, 422)), params
 
 
@@ -286,10 +347,10 @@ async def test_revoke_one_session(api, user):
     assert_problem(again, 404, "not_found")
 
 
-async def test_revoke_someone_elses_session_is_404(api, user, other_user):
-    response = await api.delete(f"/api/v1/sessions/{other_user.session_id}", headers=user.auth)
+async def test_revoke_someone_elses_session_is_404(api, user, reader):
+    response = await api.delete(f"/api/v1/sessions/{reader.session_id}", headers=user.auth)
     assert_problem(response, 404, "not_found")
-    assert (await _me(api, other_user.access_token)).status_code == 200
+    assert (await _me(api, reader.access_token)).status_code == 200
     for bogus in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
         assert_problem(await api.delete(f"/api/v1/sessions/{bogus}", headers=user.auth), 404)
 
@@ -305,7 +366,7 @@ async def test_logout_ends_only_this_session(api, user):
     assert (await _me(api, other["access_token"])).status_code == 200
 
 
-async def test_logout_all_ends_every_session(api, user, other_user):
+async def test_logout_all_ends_every_session(api, user, reader):
     second = await login_ok(api, user.email, PASSWORD)
     response = await api.post("/api/v1/auth/logout-all", headers=user.auth)
     assert response.status_code == 204, response.text
@@ -315,6 +376,5 @@ async def test_logout_all_ends_every_session(api, user, other_user):
     for token in (user.refresh_token, second["refresh_token"]):
         refreshed = await api.post("/api/v1/auth/refresh", json={"refresh_token": token})
         assert_problem(refreshed, 401, "session_ended")
-    assert (await _me(api, other_user.access_token)).status_code == 200  # other accounts untouched
+    assert (await _me(api, reader.access_token)).status_code == 200  # other accounts untouched
     await login_ok(api, user.email, PASSWORD)  # and one can sign in again
-

@@ -59,9 +59,20 @@ BROKEN_FILES = {
 def pip_install_target(target: Path, *sources: Path) -> None:
     """Install packages into a folder of their own, never into the running environment."""
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-         *map(str, sources)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            *map(str, sources),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
 
@@ -71,8 +82,11 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Copies of the example and the broken package (pip builds in the source tree)."""
     root = tmp_path_factory.mktemp("plugin-sources")
     hello = root / "fithub-hello-provider"
-    shutil.copytree(EXAMPLE, hello,
-                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".*cache"))
+    shutil.copytree(
+        EXAMPLE,
+        hello,
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", ".*cache"),
+    )
     broken = root / "fithub-broken-plugins"
     for rel, text in BROKEN_FILES.items():
         (broken / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +103,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, sources: dict[str, Path]) -> 
 
 
 def with_site(site: Path) -> dict[str, str]:
-    return {"PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)}
+    return {
+        "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +182,10 @@ def test_example_package_own_test_passes(sources: dict[str, Path], site: Path) -
     """The example's "is my plugin listed?" test, run as its author would after installing it."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=sources["hello"], env={**os.environ, **with_site(site)},
-        capture_output=True, text=True, timeout=120,
+        cwd=sources["hello"],
+        env={**os.environ, **with_site(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,8 +13,7 @@ import pytest
 
 from fithub.core.version import __version__
 from fithub.notifiers.log import LogNotifier
-from fithub.plugins import ENTRY_POINT_GROUP, PluginHost, hookimpl, hookspecs
-from fithub.plugins import manager
+from fithub.plugins import ENTRY_POINT_GROUP, PluginHost, hookimpl, hookspecs, manager
 from fithub.plugins.manager import HOOK_KINDS, PluginRecord, load_plugins
 
 LOG = "fithub.notifiers.log"
@@ -61,8 +60,9 @@ def make_module(monkeypatch: pytest.MonkeyPatch) -> Callable[..., ModuleType]:
 def discovered(monkeypatch: pytest.MonkeyPatch) -> list[EntryPoint]:
     """The entry points load_plugins() will find: append to the list to "install" a plugin."""
     found: list[EntryPoint] = []
-    monkeypatch.setattr(manager, "entry_points",
-                        lambda group: [ep for ep in found if ep.group == group])
+    monkeypatch.setattr(
+        manager, "entry_points", lambda group: [ep for ep in found if ep.group == group]
+    )
     return found
 
 
@@ -75,8 +75,11 @@ def by_name(records: list[PluginRecord]) -> dict[str, PluginRecord]:
 
 
 def test_every_hookspec_has_a_plugin_kind() -> None:
-    specs = {name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-             if name.startswith("register_")}
+    specs = {
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("register_")
+    }
     assert specs == set(HOOK_KINDS)
 
 
@@ -94,7 +97,11 @@ def test_builtins_are_registered_like_third_party_plugins(
     assert log.version == __version__
     assert [(c.kind, c.name, c.cls) for c in log.components] == [("notifier", "log", LogNotifier)]
     assert (third.name, third.module, third.builtin, third.status) == (
-        "vendor", "fake_vendor_plugin", False, "loaded")
+        "vendor",
+        "fake_vendor_plugin",
+        False,
+        "loaded",
+    )
     assert third.version == "unknown"  # no distribution behind a module made on the fly
     assert registry.components("notifier")["log"].display_name == "Log (development)"
     assert registry.components("device_provider")["vendor"].cls is vendor
@@ -113,22 +120,28 @@ def test_broken_builtin_fails_like_any_plugin(make_module: Callable[..., ModuleT
     registry = load_plugins(builtins=("fake_broken_builtin", LOG), group="fithub.tests.none")
     broken, log = registry.records
     assert (broken.builtin, broken.status, broken.error) == (
-        True, "failed", "RuntimeError: no config")
+        True,
+        "failed",
+        "RuntimeError: no config",
+    )
     assert log.status == "loaded"
 
 
 def test_plugin_implementing_an_unknown_hook_is_failed(
     discovered: list[EntryPoint], make_module: Callable[..., ModuleType]
 ) -> None:
-    make_module("fake_unknown_hook", register_widgets=returning(),
-                register_notifiers=returning(component_class("pager")))
-    announce(discovered, "widgets", "fake_unknown_hook")
+    make_module(
+        "fake_unknown_hook",
+        register_notifier=returning(),
+        register_notifiers=returning(component_class("pager")),
+    )
+    announce(discovered, "misspelt", "fake_unknown_hook")
 
     registry = load_plugins(builtins=(LOG,))
 
-    record = by_name(registry.records)["widgets"]
+    record = by_name(registry.records)["misspelt"]
     assert record.status == "failed"
-    assert record.error == "TypeError: implements unknown hooks: register_widgets"
+    assert record.error == "TypeError: implements unknown hooks: register_notifier"
     assert record.components == []
     assert set(registry.components("notifier")) == {"log"}  # its valid hook counts for nothing
 
@@ -137,8 +150,11 @@ def test_one_plugins_failing_hook_does_not_affect_another(
     discovered: list[EntryPoint], make_module: Callable[..., ModuleType]
 ) -> None:
     healthy = component_class("healthy")
-    make_module("fake_failing", register_device_providers=raising(RuntimeError("vendor down")),
-                register_notifiers=returning(component_class("half")))
+    make_module(
+        "fake_failing",
+        register_device_providers=raising(RuntimeError("vendor down")),
+        register_notifiers=returning(component_class("half")),
+    )
     make_module("fake_healthy", register_device_providers=returning(healthy))
     announce(discovered, "failing", "fake_failing")
     announce(discovered, "healthy", "fake_healthy")
@@ -150,15 +166,17 @@ def test_one_plugins_failing_hook_does_not_affect_another(
     assert records["failing"].error == "RuntimeError: vendor down"
     assert records["failing"].components == []
     assert records["healthy"].status == "loaded" and records[LOG].status == "loaded"
-    assert registry.components("device_provider") == {
-        "healthy": records["healthy"].components[0]}
+    assert registry.components("device_provider") == {"healthy": records["healthy"].components[0]}
     assert set(registry.components("notifier")) == {"log"}  # the failed plugin's notifier is gone
 
 
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        ("fake_missing_module_0f3c", "ModuleNotFoundError: No module named 'fake_missing_module_0f3c'"),
+        (
+            "fake_missing_module_0f3c",
+            "ModuleNotFoundError: No module named 'fake_missing_module_0f3c'",
+        ),
         ("fake_no_name", "TypeError: register_device_providers returned"),
         ("fake_not_a_list", "TypeError: 'type' object is not iterable"),
         ("fake_bad_signature", "PluginValidationError: "),
@@ -171,8 +189,9 @@ def test_broken_plugin_is_listed_with_its_error(
         return []
 
     make_module("fake_no_name", register_device_providers=returning(component_class(None)))
-    make_module("fake_not_a_list",
-                register_device_providers=hookimpl(lambda hub: component_class("single")))
+    make_module(
+        "fake_not_a_list", register_device_providers=hookimpl(lambda hub: component_class("single"))
+    )
     make_module("fake_bad_signature", register_device_providers=hookimpl(bad_signature))
     announce(discovered, "broken", value)
 
@@ -189,8 +208,11 @@ def test_duplicate_component_names_first_plugin_wins(
 ) -> None:
     first, second = component_class("dup", "First"), component_class("dup", "Second")
     make_module("fake_first", register_device_providers=returning(first))
-    make_module("fake_second", register_device_providers=returning(second),
-                register_notifiers=returning(component_class("log", "Impostor")))
+    make_module(
+        "fake_second",
+        register_device_providers=returning(second),
+        register_notifiers=returning(component_class("log", "Impostor")),
+    )
     announce(discovered, "first", "fake_first")
     announce(discovered, "second", "fake_second")
 
@@ -214,7 +236,9 @@ def test_duplicate_plugin_names_second_is_failed_without_leaking_paths(
     first, second = (r for r in registry.records if r.name == "twin")
     assert first.status == "loaded"
     assert (second.status, second.error) == (
-        "failed", "ValueError: another plugin is already registered as 'twin'")
+        "failed",
+        "ValueError: another plugin is already registered as 'twin'",
+    )
     assert set(registry.components("device_provider")) == {"a"}
 
 

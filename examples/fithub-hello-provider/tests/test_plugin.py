@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fithub_hello_provider import HelloProvider
+
 from fithub.plugins import DeviceProvider
 from fithub.plugins.manager import load_plugins
-
-from fithub_hello_provider import HelloProvider
 
 
 def test_plugin_is_listed() -> None:

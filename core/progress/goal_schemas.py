@@ -1,0 +1,99 @@
+"""Request and response bodies of the goals API (pydantic v2; they also make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from fithub.core.body.models import MetricKind
+from fithub.core.pagination import PageQuery
+from fithub.core.progress.models import GoalKind
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Target = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+GoalStatus = Literal["active", "achieved", "expired"]
+Direction = Literal["losing", "gaining"]
+
+UNIT_HELP = (
+    "unit of target_value and start_value; default your unit system's "
+    "(kg/lb, km/mi or m, cm/in; reps, kcal, days and the metric's own unit are fixed)"
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=1000)
+
+
+class GoalIn(Strict):
+    """A goal. Progress is computed from what you log; it is never entered by hand."""
+
+    kind: GoalKind
+    title: Title
+    target_value: Target
+    unit: str | None = Field(None, max_length=8, description=UNIT_HELP)
+    exercise_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="required for weight, reps and one_rm goals"
+    )
+    metric: MetricKind | None = Field(None, description="required for body_metric goals")
+    start_value: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        description="body_metric only; default your latest measurement of that metric",
+    )
+    starts_on: date | None = Field(None, description="default today (your time zone)")
+    due_on: date | None = None
+
+
+class GoalUpdate(Strict):
+    """Only the fields sent change; ``due_on: null`` removes the deadline."""
+
+    title: Title | None = None
+    target_value: Target | None = None
+    unit: str | None = Field(None, max_length=8, description=UNIT_HELP)
+    start_value: float | None = Field(None, allow_inf_nan=False)
+    starts_on: date | None = None
+    due_on: date | None = None
+
+    def changes(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_unset=True)
+        for required in ("title", "target_value", "unit", "start_value", "starts_on"):
+            if required in data and data[required] is None:
+                raise ValueError(f"{required} cannot be null")
+        return data
+
+
+class GoalOut(BaseModel):
+    id: int
+    kind: GoalKind
+    title: str
+    exercise_id: int | None
+    metric: MetricKind | None
+    unit: str = Field(description="unit of target_value, start_value and current_value")
+    target_value: float
+    start_value: float | None
+    current_value: float | None = Field(
+        description="best lift, total, longest streak or latest measurement in the goal's window"
+    )
+    progress: float = Field(ge=0, le=1)
+    achieved: bool
+    achieved_at: datetime | None = Field(description="when the data first reached the target")
+    status: GoalStatus
+    direction: Direction | None = Field(description="body_metric goals: losing or gaining")
+    current_streak: int | None = Field(description="streak goals: the run still going today")
+    starts_on: date
+    due_on: date | None
+    created_at: datetime
+
+
+class GoalPage(BaseModel):
+    items: list[GoalOut]
+    next_cursor: str | None = None
+
+
+class GoalQuery(PageQuery):
+    status: GoalStatus | None = Field(
+        None, description="active (open, not past due), achieved, or expired (past due)"
+    )
+    kind: GoalKind | None = None

@@ -1,0 +1,62 @@
+"""Periodic jobs: each process that runs jobs ticks a scheduler; Redis makes sure one enqueues per slot.
+
+A schedule's time is cut into slots of ``every_s`` seconds. At each tick a process claims the
+current slot of every schedule with ``SET key NX EX`` in Redis (or, embedded, in its own memory)
+and enqueues the job only if the claim is its own, so any number of workers enqueue it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from fithub.core.jobs import enqueue
+
+log = logging.getLogger("fithub.schedules")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    job: str
+    every_s: int
+    args: tuple[Any, ...] = field(default=())
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("coaching.mark_missed_assignments", 3600),
+    Schedule("accounts.purge_expired_sessions", 24 * 3600, (7,)),
+)
+
+
+async def claim(redis: Redis | None, schedule: Schedule, slot: int) -> bool:
+    """True if this process is the one to enqueue ``schedule`` for ``slot``."""
+    if redis is None:
+        return True
+    key = f"fithub:schedule:{schedule.job}:{slot}"
+    return bool(await redis.set(key, "1", nx=True, ex=schedule.every_s * 2))
+
+
+async def run_scheduler(
+    redis: Redis | None, schedules: tuple[Schedule, ...] = SCHEDULES, tick_s: float = 30.0
+) -> None:
+    """Enqueue due schedules forever (cancel the task to stop)."""
+    seen: dict[str, int] = {}
+    while True:
+        now = time.time()
+        for schedule in schedules:
+            slot = int(now // schedule.every_s)
+            if seen.get(schedule.job) == slot:
+                continue
+            try:
+                if await claim(redis, schedule, slot):
+                    await enqueue(schedule.job, *schedule.args)
+                    log.info("scheduled %s", schedule.job)
+                seen[schedule.job] = slot
+            except Exception:  # Redis or the broker hiccuped: try again next tick
+                log.exception("could not schedule %s", schedule.job)
+        await asyncio.sleep(tick_s)

@@ -1,0 +1,392 @@
+"""For the privacy tests: a small world of users with data in every table, made through the API,
+and read-only access to the live server's database to look for what deletion left behind."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Account, sign_up
+from tests.support import FithubServer
+
+V1 = "/api/v1"
+USER_ID_COLUMN = re.compile(r"(^|_)(user|owner|trainer|client|actor|subject|by)_id$")
+_PATHS: dict[str, dict[str, Any]] = {}
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+class Endpoints:
+    """Which endpoints the server has (from its OpenAPI document), to skip what is not built yet."""
+
+    def __init__(self, paths: dict[str, Any]) -> None:
+        self.paths = paths
+        self.missing: dict[str, str] = {}
+
+    @classmethod
+    async def load(cls, api: httpx.AsyncClient) -> Endpoints:
+        key = str(api.base_url)
+        if key not in _PATHS:  # one server per session: its routes do not change
+            response = await api.get("/openapi.json")
+            assert response.status_code == 200, response.text
+            _PATHS[key] = response.json()["paths"]
+        return cls(_PATHS[key])
+
+    def has(self, part: str, *routes: str) -> bool:
+        """True when every ``"METHOD /path"`` exists; else remember why ``part`` was skipped."""
+        absent = [
+            r for r in routes if r.split()[0].lower() not in self.paths.get(V1 + r.split()[1], {})
+        ]
+        if absent:
+            self.missing[part] = f"no endpoint {', '.join(absent)} yet"
+        return not absent
+
+
+async def call(
+    api: httpx.AsyncClient, who: Account, method: str, path: str, status: int = 200, **kw: Any
+) -> Any:
+    response = await api.request(method, V1 + path, headers=who.auth, **kw)
+    assert response.status_code == status, f"{method} {path}: {response.text}"
+    return response.json() if response.content else None
+
+
+async def catalog_id(api: httpx.AsyncClient, who: Account, name: str) -> int:
+    items = (await call(api, who, "GET", "/exercises", params={"q": name}))["items"]
+    exact = [item for item in items if item["name"].lower() == name.lower()]
+    assert exact, f"the catalog has no {name!r}: {[i['name'] for i in items]}"
+    return int(exact[0]["id"])
+
+
+async def completed_workout(
+    api: httpx.AsyncClient, who: Account, name: str, sets: list[dict[str, Any]]
+) -> int:
+    """A workout whose sets are logged one by one (so records are detected), then completed."""
+    workout = await call(
+        api, who, "POST", "/workouts", 201, json={"name": name, "status": "in_progress"}
+    )
+    for body in sets:
+        await call(api, who, "POST", f"/workouts/{workout['id']}/sets", 201, json=body)
+    await call(api, who, "PATCH", f"/workouts/{workout['id']}", json={"status": "completed"})
+    return int(workout["id"])
+
+
+@dataclass
+class World:
+    """Alice (metric, a trainer and a client) has data everywhere; Bob is her imperial client."""
+
+    alice: Account
+    bob: Account
+    carol: Account  # trains Alice
+    dave: Account  # invited Alice's address; she never answered
+    endpoints: Endpoints
+    ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        return self.endpoints.missing
+
+
+async def make_trainer(api: httpx.AsyncClient, who: Account) -> None:
+    await call(api, who, "PUT", "/trainer-profile", json={"business_name": "Coach", "bio": "Hi"})
+
+
+async def build_world(api: httpx.AsyncClient) -> World:
+    """Everything through the API; parts whose endpoints are missing are skipped (and listed)."""
+    ep = await Endpoints.load(api)
+    alice = await sign_up(api, display_name="Alice Privacy", height_cm=170.0, weight_kg=70.0)
+    bob = await sign_up(api, display_name="Bob Other", unit_system="imperial")
+    world = World(alice, bob, await sign_up(api), await sign_up(api), ep)
+    ids = world.ids
+    await api.post(  # a second session, from a phone
+        f"{V1}/auth/login",
+        json={"email": alice.email, "password": alice.password},
+        headers={"User-Agent": "AlicePhone/1.0"},
+    )
+    if not ep.has("exercises", "GET /exercises", "POST /exercises"):
+        pytest.skip("the world needs exercise ids: " + ep.missing["exercises"])
+    ids["squat"] = await catalog_id(api, alice, "Squat")
+    ids["bench"] = await catalog_id(api, alice, "Bench Press")
+    coaching = ep.has(
+        "coaching",
+        "PUT /trainer-profile",
+        "POST /coaching/invitations",
+        "POST /coaching/invitations/{relation_id}/accept",
+        "POST /coaching/assignments",
+    )
+    if coaching:
+        await make_trainer(api, alice)
+        await make_trainer(api, world.carol)
+        await make_trainer(api, world.dave)
+    custom = {"type": "strength", "primary_muscles": ["quadriceps"], "equipment": "sled"}
+    shared = {
+        **custom,
+        "name": "Alice Sled Push",
+        "visibility": "clients" if coaching else "private",
+    }
+    ids["shared"] = (await call(api, alice, "POST", "/exercises", 201, json=shared))["id"]
+    secret = {**custom, "name": "Alice Secret Curl", "primary_muscles": ["biceps"]}
+    ids["secret"] = (await call(api, alice, "POST", "/exercises", 201, json=secret))["id"]
+
+    if coaching:  # Alice coaches Bob, Carol coaches Alice, Dave's invitation waits
+        invited = await call(
+            api, alice, "POST", "/coaching/invitations", 201, json={"email": bob.email}
+        )
+        await call(api, bob, "POST", f"/coaching/invitations/{invited['id']}/accept", json={})
+        invited = await call(
+            api, world.carol, "POST", "/coaching/invitations", 201, json={"email": alice.email}
+        )
+        await call(api, alice, "POST", f"/coaching/invitations/{invited['id']}/accept", json={})
+        await call(
+            api,
+            world.dave,
+            "POST",
+            "/coaching/invitations",
+            201,
+            json={"email": alice.email, "message": f"Hi {alice.email}"},
+        )
+        due = (date.today() + timedelta(days=7)).isoformat()
+        await call(
+            api,
+            alice,
+            "POST",
+            "/coaching/assignments",
+            201,
+            json={
+                "client_id": bob.id,
+                "exercise_id": ids["shared"],
+                "title": "Push it",
+                "due_on": due,
+            },
+        )
+        await call(
+            api,
+            world.carol,
+            "POST",
+            "/coaching/assignments",
+            201,
+            json={
+                "client_id": alice.id,
+                "exercise_id": ids["squat"],
+                "title": "Squat",
+                "due_on": due,
+            },
+        )
+
+    # Alice trains: records come from logged sets; one workout has no sets at all.
+    ids["alice_workout"] = await completed_workout(
+        api,
+        alice,
+        "Heavy day",
+        [
+            {"exercise_id": ids["squat"], "reps": 5, "weight": 100},
+            {"exercise_id": ids["squat"], "reps": 3, "weight": 110, "rpe": 9},
+            {"exercise_id": ids["bench"], "reps": 8, "weight": 60},
+            {"exercise_id": ids["secret"], "reps": 10, "weight": 20},
+        ],
+    )
+    await call(api, alice, "POST", "/workouts", 201, json={"name": "Rest day plan"})
+    template = {
+        "name": "Alice A",
+        "visibility": "clients" if coaching else "private",
+        "items": [
+            {"exercise_id": ids["squat"], "sets": [{"reps": 5, "weight": 100}] * 3},
+            {"exercise_id": ids["shared"], "sets": [{"reps": 10}]},
+        ],
+    }
+    ids["template"] = (await call(api, alice, "POST", "/templates", 201, json=template))["id"]
+    await call(api, alice, "PUT", f"/templates/{ids['template']}", json={"name": "Alice A v2"})
+    plan = {"name": "Alice plan", "entries": [{"weekday": 0, "template_id": ids["template"]}]}
+    await call(api, alice, "POST", "/plans", 201, json=plan)
+    if ep.has("goals", "POST /goals"):
+        await call(
+            api,
+            alice,
+            "POST",
+            "/goals",
+            201,
+            json={
+                "kind": "weight",
+                "title": "Squat 120",
+                "target_value": 120,
+                "exercise_id": ids["squat"],
+            },
+        )
+    if ep.has("body metrics", "POST /body-metrics"):
+        await call(api, alice, "POST", "/body-metrics", 201, json={"kind": "weight", "value": 69.5})
+        await call(api, alice, "POST", "/body-metrics", 201, json={"kind": "waist", "value": 80})
+
+    # Bob uses what Alice shared with him: her exercise and her template.
+    ids["bob_workout"] = await completed_workout(
+        api,
+        bob,
+        "Bob pushes",
+        [
+            {"exercise_id": ids["shared"], "reps": 5, "weight": 225},
+            {"exercise_id": ids["squat"], "reps": 5, "weight": 135},
+        ],
+    )
+    if coaching:
+        started = await call(api, bob, "POST", f"/templates/{ids['template']}/start", 201, json={})
+        ids["bob_from_template"] = started["id"]
+        bobs = {"name": "Bob B", "items": [{"exercise_id": ids["squat"], "sets": [{"reps": 5}]}]}
+        ids["bob_template"] = (await call(api, bob, "POST", "/templates", 201, json=bobs))["id"]
+        plan = {
+            "name": "Bob plan",
+            "entries": [
+                {"weekday": 0, "template_id": ids["template"]},
+                {"weekday": 2, "template_id": ids["bob_template"]},
+            ],
+        }
+        ids["bob_plan"] = (await call(api, bob, "POST", "/plans", 201, json=plan))["id"]
+        if ep.has("goals", "POST /goals"):
+            await call(
+                api,
+                bob,
+                "POST",
+                "/goals",
+                201,
+                json={
+                    "kind": "reps",
+                    "title": "Sled 10",
+                    "target_value": 10,
+                    "exercise_id": ids["shared"],
+                },
+            )
+    return world
+
+
+# -- the database (read only) -----------------------------------------------------------------
+
+
+class ReadOnlyDatabase:
+    """SELECTs on the server's database: aiosqlite (mode=ro) or asyncpg (read-only session)."""
+
+    def __init__(self, server: FithubServer) -> None:
+        self.url = server.env.get("FITHUB_DATABASE_URL")
+        self.path = server.data_dir / "fithub.sqlite3"
+        self.conn: Any = None
+
+    async def __aenter__(self) -> ReadOnlyDatabase:
+        if self.url:
+            import asyncpg
+
+            self.conn = await asyncpg.connect(self.url.replace("postgres://", "postgresql://", 1))
+            await self.conn.execute("SET default_transaction_read_only = on")
+        else:
+            import aiosqlite
+
+            self.conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.conn.row_factory = aiosqlite.Row
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.conn.close()
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows of one SELECT written with ``$1``-style parameters."""
+        if self.url:
+            return [dict(row) for row in await self.conn.fetch(sql, *args)]
+        for index in range(len(args), 0, -1):
+            sql = sql.replace(f"${index}", f"?{index}")
+        async with self.conn.execute(sql, args) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
+    async def tables(self) -> list[str]:
+        if self.url:
+            rows = await self.fetch(
+                "SELECT table_name AS name FROM information_schema.tables "
+                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            )
+        else:
+            rows = await self.fetch(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        return sorted(row["name"] for row in rows)
+
+    async def columns(self, table: str) -> dict[str, str]:
+        """Column name -> ``int``, ``json`` or ``other``."""
+        if self.url:
+            rows = await self.fetch(
+                "SELECT column_name AS name, data_type AS type FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND table_name = $1",
+                table,
+            )
+        else:
+            rows = await self.fetch(f'SELECT name, type FROM pragma_table_info("{table}")')
+        kinds = {}
+        for row in rows:
+            kind = row["type"].lower()
+            kinds[row["name"]] = "int" if "int" in kind else "json" if "json" in kind else "other"
+        return kinds
+
+    async def user_foreign_keys(self, table: str) -> set[str]:
+        """Columns of ``table`` with a foreign key to ``users``."""
+        if self.url:
+            rows = await self.fetch(
+                "SELECT kcu.column_name AS name FROM information_schema.table_constraints tc "
+                "JOIN information_schema.key_column_usage kcu "
+                "  ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema "
+                "JOIN information_schema.constraint_column_usage ccu "
+                "  ON ccu.constraint_name = tc.constraint_name AND ccu.table_schema = tc.table_schema "
+                "WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_name = $1 "
+                "AND ccu.table_name = 'users'",
+                table,
+            )
+            return {row["name"] for row in rows}
+        rows = await self.fetch(f'SELECT "from", "table" FROM pragma_foreign_key_list("{table}")')
+        return {row["from"] for row in rows if row["table"] == "users"}
+
+
+async def leftovers(server: FithubServer, user_id: int, email: str) -> list[str]:
+    """Every place in any table that still names the user: id columns, text, and JSON keys."""
+    found = []
+    async with ReadOnlyDatabase(server) as db:
+        for table in await db.tables():
+            columns = await db.columns(table)
+            id_columns = await db.user_foreign_keys(table) | {
+                c for c, kind in columns.items() if kind == "int" and USER_ID_COLUMN.search(c)
+            }
+            if table == "users":
+                id_columns.add("id")
+            for column in sorted(id_columns):
+                rows = await db.fetch(
+                    f'SELECT count(*) AS n FROM "{table}" WHERE "{column}" = $1', user_id
+                )
+                if rows[0]["n"]:
+                    found.append(f"{table}.{column} = {user_id} in {rows[0]['n']} rows")
+            for column in sorted(columns):
+                rows = await db.fetch(
+                    f'SELECT count(*) AS n FROM "{table}" '
+                    f'WHERE LOWER(CAST("{column}" AS TEXT)) LIKE $1',
+                    f"%{email.lower()}%",
+                )
+                if rows[0]["n"]:
+                    found.append(f"{table}.{column} holds the e-mail in {rows[0]['n']} rows")
+            for column in [c for c, kind in columns.items() if kind == "json"]:
+                for row in await db.fetch(f'SELECT "{column}" AS v FROM "{table}"'):
+                    value = json_value(row["v"])
+                    if _mentions(value, user_id):
+                        found.append(f"{table}.{column} mentions the user id: {value}")
+    return found
+
+
+def json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _mentions(value: Any, user_id: int) -> bool:
+    if isinstance(value, list):
+        return any(_mentions(item, user_id) for item in value)
+    if isinstance(value, dict):
+        return any(
+            (USER_ID_COLUMN.search(str(k)) and v == user_id) or _mentions(v, user_id)
+            for k, v in value.items()
+        )
+    return False

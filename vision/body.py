@@ -1,0 +1,68 @@
+"""The person's body lengths in the image, tracked online, to turn positions into body-size units.
+
+A limb's image length shrinks when it points at the camera (foreshortening) and jitters from frame to
+frame; its 90th percentile over the last few seconds is close to its real length seen side-on. Dividing
+movements by these lengths makes signals independent of the person's size and distance to the camera.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fithub.vision.landmarks import SIDES, Landmark, PoseFrame, Side, distance, torso_length
+from fithub.vision.signal import RollingQuantile
+
+#: Chains of joints whose length is tracked, by name.
+SEGMENTS: dict[str, tuple[str, ...]] = {
+    "upper_arm": ("shoulder", "elbow"),
+    "forearm": ("elbow", "wrist"),
+    "arm": ("shoulder", "elbow", "wrist"),
+    "thigh": ("hip", "knee"),
+    "shin": ("knee", "ankle"),
+    "leg": ("hip", "knee", "ankle"),
+}
+
+#: Visibility a joint needs for its segment to be measured.
+SEGMENT_VISIBILITY = 0.5
+
+
+class BodyScale:
+    """Rolling reference lengths of the torso and limbs, in frame heights (aspect-corrected)."""
+
+    def __init__(self, window_ms: float = 6000.0, q: float = 0.9) -> None:
+        self._torso = RollingQuantile(q, window_ms)
+        self._segments = {name: RollingQuantile(q, window_ms) for name in SEGMENTS}
+
+    def update(self, frame: PoseFrame) -> None:
+        """Add one frame's measurements (joints that are not visible are skipped)."""
+        t = frame.t_ms
+        if frame.visible(
+            Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
+        ):
+            self._torso.add(t, torso_length(frame))
+        else:
+            self._torso.add(t, math.nan)
+        for name, joints in SEGMENTS.items():
+            best = math.nan
+            for side in ("left", "right"):
+                length = _chain_length(frame, side, joints)
+                if math.isfinite(length) and not best >= length:
+                    best = length
+            self._segments[name].add(t, best)
+
+    @property
+    def torso(self) -> float:
+        """Shoulders-to-hips length, NaN until seen."""
+        return self._torso.value()
+
+    def segment(self, name: str) -> float:
+        """Length of a segment in :data:`SEGMENTS` (the longer visible side), NaN until seen."""
+        return self._segments[name].value()
+
+
+def _chain_length(frame: PoseFrame, side: Side, joints: tuple[str, ...]) -> float:
+    marks = [SIDES[side][j] for j in joints]
+    if not frame.visible(*marks, threshold=SEGMENT_VISIBILITY):
+        return math.nan
+    points = [frame.xy(m) for m in marks]
+    return sum(distance(p, q) for p, q in zip(points, points[1:], strict=False))

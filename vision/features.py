@@ -1,0 +1,181 @@
+"""View-robust posture features shared by the exercise classifiers.
+
+Orientation (is the body upright or horizontal, which way do the shoulders face) comes from the
+world landmarks when present: they are metric and 3D, so a push-up filmed head-on looks as
+horizontal as one filmed side-on. Image landmarks are the fallback. Heights in the image are kept for
+movement signals: with a roughly level camera, vertical image distances do not depend on the view's
+yaw, only on the person's size, which :class:`~fithub.vision.body.BodyScale` divides out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fithub.vision.landmarks import (
+    SIDES,
+    FloatArray,
+    Landmark,
+    PoseFrame,
+    Side,
+    inclination,
+    joint_angle,
+)
+
+L, R = Landmark, Landmark
+#: Visibility enough to use a landmark for a height (lower than for lengths: ankles are often dim).
+HEIGHT_VISIBILITY = 0.3
+
+
+def ramp(x: float, lo: float, hi: float) -> float:
+    """0 at ``lo``, 1 at ``hi``, linear between (``lo > hi`` gives a falling ramp); NaN → 0."""
+    if not math.isfinite(x):
+        return 0.0
+    return max(0.0, min(1.0, (x - lo) / (hi - lo)))
+
+
+def _mid(frame: PoseFrame, a: int, b: int) -> tuple[FloatArray, bool]:
+    """World midpoint if known (True), else the image midpoint (False)."""
+    world = frame.mid_world(a, b)
+    if world is not None:
+        return world, True
+    return frame.mid_xy(a, b), False
+
+
+def torso_inclination(frame: PoseFrame) -> float:
+    """Torso angle from vertical in degrees: 0 upright, 90 lying (world if known, else image)."""
+    top, _ = _mid(frame, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    bottom, _ = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
+    return inclination(top, bottom)
+
+
+def leg_inclination(frame: PoseFrame) -> float:
+    """Angle of hips→ankles from vertical in degrees: 0 standing, 90 legs along the floor."""
+    top, _ = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
+    bottom, _ = _mid(frame, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    return inclination(top, bottom)
+
+
+def world_or_image(frame: PoseFrame, index: int) -> FloatArray:
+    """World position of a landmark if known, else its image position."""
+    world = frame.world_xyz(index)
+    return world if world is not None else frame.xy(index)
+
+
+def angle_at(frame: PoseFrame, a: int, b: int, c: int) -> float:
+    """Joint angle ABC in degrees, in 3D world space when known (view-independent), else image."""
+    if frame.world is not None:
+        pa, pb, pc = frame.world_xyz(a), frame.world_xyz(b), frame.world_xyz(c)
+        if pa is not None and pb is not None and pc is not None:
+            return joint_angle(pa, pb, pc)
+    return joint_angle(frame.xy(a), frame.xy(b), frame.xy(c))
+
+
+def side_angle(frame: PoseFrame, side: Side, a: str, b: str, c: str) -> float:
+    """Joint angle on one side, e.g. ``side_angle(f, "left", "hip", "knee", "ankle")``."""
+    joints = SIDES[side]
+    return angle_at(frame, joints[a], joints[b], joints[c])
+
+
+def floor_y(frame: PoseFrame) -> float:
+    """Image height of the floor under the person: the lower visible ankle (NaN if none)."""
+    ys = [
+        float(frame.xy(i)[1])
+        for i in (L.LEFT_ANKLE, R.RIGHT_ANKLE)
+        if frame.visibility(i) >= HEIGHT_VISIBILITY
+    ]
+    return max(ys) if ys else math.nan
+
+
+def frontality(frame: PoseFrame) -> float:
+    """How squarely the person faces (or turns their back to) the camera: 1 square, 0 side-on.
+
+    The share of the shoulder line that lies across the image (world x) rather than along the
+    line of sight; image-only frames give NaN.
+    """
+    a, b = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(R.RIGHT_SHOULDER)
+    if a is None or b is None:
+        return math.nan
+    v = a - b
+    norm = float(np.hypot(v[0], v[2]))
+    return abs(float(v[0])) / norm if norm > 1e-6 else math.nan
+
+
+def mean_visible(frame: PoseFrame, values: dict[Side, float], joints: tuple[str, ...]) -> float:
+    """Mean of per-side values over the sides whose ``joints`` are visible (else the better one)."""
+    good: list[float] = []
+    fallback: list[tuple[float, float]] = []
+    for side, value in values.items():
+        if not math.isfinite(value):
+            continue
+        marks = [SIDES[side][j] for j in joints]
+        if frame.visible(*marks):
+            good.append(value)
+        fallback.append((sum(frame.visibility(m) for m in marks), value))
+    if good:
+        return sum(good) / len(good)
+    return max(fallback)[1] if fallback else math.nan
+
+
+def hip_drop(frame: PoseFrame, leg_length: float) -> float:
+    """How far the hips are below standing height, in leg lengths (0 standing, ~0.5 deep squat).
+
+    One minus the hips' height above the floor (the lower visible ankle) over the leg's length; NaN
+    when the hips or both ankles are not visible.
+    """
+    if not (math.isfinite(leg_length) and leg_length > 0):
+        return math.nan
+    if not frame.visible(L.LEFT_HIP, R.RIGHT_HIP, threshold=HEIGHT_VISIBILITY):
+        return math.nan
+    hip = frame.mid_xy(L.LEFT_HIP, R.RIGHT_HIP)
+    return 1.0 - (floor_y(frame) - float(hip[1])) / leg_length
+
+
+def knee_asymmetry(frame: PoseFrame, leg_length: float) -> float:
+    """Height difference between the knees in leg lengths: ~0 in a squat, large in a lunge."""
+    if not (math.isfinite(leg_length) and leg_length > 0):
+        return math.nan
+    dy = float(frame.xy(L.LEFT_KNEE)[1] - frame.xy(R.RIGHT_KNEE)[1])
+    return abs(dy) / leg_length
+
+
+def standing(frame: PoseFrame) -> float:
+    """How upright the person stands, 0..1: torso and legs both near vertical."""
+    return min(ramp(torso_inclination(frame), 45.0, 30.0), ramp(leg_inclination(frame), 40.0, 25.0))
+
+
+def world_arm_length(frame: PoseFrame, side: Side) -> float:
+    """Shoulder→elbow→wrist length in metres (NaN without world landmarks)."""
+    joints = [frame.world_xyz(SIDES[side][j]) for j in ("shoulder", "elbow", "wrist")]
+    if any(p is None for p in joints):
+        return math.nan
+    a, b, c = (p for p in joints if p is not None)
+    return float(np.linalg.norm(a - b) + np.linalg.norm(b - c))
+
+
+def feet_spread(frame: PoseFrame, leg_length: float) -> float:
+    """Horizontal image distance between the ankles, in leg lengths (NaN if not visible)."""
+    if not (math.isfinite(leg_length) and leg_length > 0):
+        return math.nan
+    if not frame.visible(L.LEFT_ANKLE, R.RIGHT_ANKLE, threshold=HEIGHT_VISIBILITY):
+        return math.nan
+    return abs(float(frame.xy(L.LEFT_ANKLE)[0] - frame.xy(R.RIGHT_ANKLE)[0])) / leg_length
+
+
+def sideways_stance(frame: PoseFrame) -> float:
+    """How much the feet are apart sideways (1) rather than front-to-back (0), in world space.
+
+    The share of the ankle-to-ankle line along the hips' axis: jumping jacks and wide squats
+    spread the feet sideways, lunges split them front to back, whatever the camera's angle. NaN
+    without world landmarks or when the feet are together.
+    """
+    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(R.RIGHT_ANKLE)
+    lh, rh = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(R.RIGHT_HIP)
+    if la is None or ra is None or lh is None or rh is None:
+        return math.nan
+    feet, hips = la - ra, lh - rh
+    nf, nh = float(np.linalg.norm(feet)), float(np.linalg.norm(hips))
+    if nf < 0.1 or nh < 1e-6:  # feet within 10 cm: no direction to speak of
+        return math.nan
+    return abs(float(feet @ hips)) / (nf * nh)

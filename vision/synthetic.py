@@ -1,0 +1,389 @@
+"""Synthetic landmark sequences: a 3D stick figure doing an exercise, seen by a virtual camera.
+
+For tests and for authors of exercise classifiers: each exercise is a pose as a function of a phase
+``p`` (0 start position, 1 extreme), played with a smooth profile for a number of reps, optionally
+after walking into the frame (and getting down to the floor), with an unfinished last rep, noise,
+detection gaps, any body size, distance and camera yaw (0 front, 90 side). The figure's proportions
+are an average adult's; landmarks come out as MediaPipe Pose would give them (image coordinates
+normalised to the frame, world coordinates in metres around the hips, visibility lower for the far
+side of the body), so counters can be checked without a camera or the pose model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fithub.vision.landmarks import NUM_LANDMARKS, FloatArray, PoseFrame
+from fithub.vision.landmarks import Landmark as L
+
+Vec = FloatArray
+Joints = dict[str, Vec]
+
+# Segment lengths of a 1.75 m adult, metres (scaled by ``Body.size``).
+TORSO, THIGH, SHIN, UPPER_ARM, FOREARM = 0.52, 0.44, 0.43, 0.30, 0.27
+HIP_HALF, SHOULDER_HALF, NECK = 0.10, 0.19, 0.25
+LEG = THIGH + SHIN
+
+UP = np.array([0.0, 1.0, 0.0])
+FORWARD = np.array([0.0, 0.0, 1.0])
+LEFT = np.array([1.0, 0.0, 0.0])
+
+
+def v(x: float, y: float, z: float) -> Vec:
+    """A 3D point in the body frame: x to the person's left, y up, z forward (metres)."""
+    return np.array([x, y, z], dtype=np.float64)
+
+
+def unit(a: Vec) -> Vec:
+    """``a`` scaled to length 1."""
+    return a / float(np.linalg.norm(a))
+
+
+def bend(root: Vec, end: Vec, l1: float, l2: float, towards: Vec) -> Vec:
+    """Middle joint of a two-segment limb from ``root`` to ``end``, bulging ``towards``."""
+    d_vec = end - root
+    d = min(float(np.linalg.norm(d_vec)), l1 + l2 - 1e-6)
+    u = d_vec / max(float(np.linalg.norm(d_vec)), 1e-9)
+    a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
+    h = math.sqrt(max(l1 * l1 - a * a, 0.0))
+    side = towards - float(towards @ u) * u
+    return root + a * u + h * unit(side)
+
+
+def _legs(joints: Joints, knee_hint: Vec) -> None:
+    for s, x in (("l", 1.0), ("r", -1.0)):
+        hint = knee_hint * np.array([x, 1.0, 1.0])  # mirror any sideways part
+        joints[f"{s}_knee"] = bend(joints[f"{s}_hip"], joints[f"{s}_ankle"], THIGH, SHIN, hint)
+
+
+def _hips(mid: Vec, across: Vec = LEFT) -> tuple[Vec, Vec]:
+    return mid + HIP_HALF * across, mid - HIP_HALF * across
+
+
+def standing(p: float = 0.0, stride: float = 0.0) -> Joints:
+    """Standing upright; ``stride`` (-1..1) swings the legs as in walking."""
+    hip = v(0.0, LEG - 0.01, 0.0)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip)
+    swing = 0.25 * stride
+    for s, sign in (("l", 1.0), ("r", -1.0)):
+        ang = sign * swing
+        j[f"{s}_ankle"] = j[f"{s}_hip"] + LEG * 0.98 * v(0.0, -math.cos(ang), math.sin(ang))
+    _legs(j, FORWARD)
+    _upper(j, hip, lean=0.0, arm_dirs=(v(0.05, -1, 0.3 * swing), v(-0.05, -1, -0.3 * swing)))
+    return j
+
+
+def _upper(
+    j: Joints,
+    hip: Vec,
+    lean: float,
+    arm_dirs: tuple[Vec, Vec] | None = None,
+    wrists: tuple[Vec, Vec] | None = None,
+    elbow_hint: Vec = -FORWARD,
+    torso_dir: Vec | None = None,
+    face: Vec = FORWARD,
+) -> None:
+    """Shoulders, arms and head on top of ``hip`` (torso leaning forward by ``lean`` radians)."""
+    axis = torso_dir if torso_dir is not None else v(0.0, math.cos(lean), math.sin(lean))
+    sh = hip + TORSO * axis
+    j["l_shoulder"], j["r_shoulder"] = sh + SHOULDER_HALF * LEFT, sh - SHOULDER_HALF * LEFT
+    for i, s in enumerate(("l", "r")):
+        shoulder = j[f"{s}_shoulder"]
+        if wrists is not None:
+            j[f"{s}_wrist"] = wrists[i]
+            hint = elbow_hint + (0.5 if s == "l" else -0.5) * LEFT
+            j[f"{s}_elbow"] = bend(shoulder, wrists[i], UPPER_ARM, FOREARM, hint)
+        else:
+            assert arm_dirs is not None
+            d = unit(arm_dirs[i])
+            j[f"{s}_elbow"] = shoulder + UPPER_ARM * d
+            j[f"{s}_wrist"] = shoulder + (UPPER_ARM + FOREARM) * d
+    j["head"] = sh + NECK * axis
+    j["face"] = unit(face)
+
+
+def squat(p: float, depth: float = 1.0, knees_in: float = 0.0) -> Joints:
+    """Bodyweight squat, arms forward; ``knees_in`` (0..1) lets the knees cave."""
+    q = p * depth
+    hip = v(0.0, (LEG - 0.01) - 0.52 * LEG * q, -0.25 * q)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip)
+    j["l_ankle"], j["r_ankle"] = v(0.15, 0.08, 0.0), v(-0.15, 0.08, 0.0)
+    _legs(j, FORWARD + (0.35 - 1.2 * knees_in) * LEFT)
+    raise_ = 0.1 + 1.3 * q
+    arm = v(0.0, -math.cos(raise_), math.sin(raise_))
+    _upper(j, hip, lean=0.75 * q, arm_dirs=(arm, arm))
+    return j
+
+
+def lunge(p: float, front: str = "l", step: float = 0.0) -> Joints:
+    """Lunge on the ``front`` leg; ``step`` (0..1) is how far that foot has stepped out."""
+    stride = 0.75 * LEG * step
+    hip_mid = v(0.0, 0.0, stride * 0.45)
+    split = math.hypot(stride / 2, 0.0)
+    hip_mid[1] = math.sqrt(max((LEG * 0.99) ** 2 - split**2, 0.01)) - 0.47 * LEG * p
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip_mid)
+    back = "r" if front == "l" else "l"
+    fx = 0.12 if front == "l" else -0.12
+    lift = 0.08 * math.sin(math.pi * min(1.0, step)) if 0 < step < 1 else 0.0
+    j[f"{front}_ankle"] = v(fx, 0.08 + lift, stride)
+    j[f"{back}_ankle"] = v(-fx, 0.08 + 0.1 * p, 0.0)
+    _legs(j, FORWARD)
+    _upper(j, hip_mid, lean=0.05, wrists=(hip_mid + v(0.2, 0.05, 0.0), hip_mid + v(-0.2, 0.05, 0.0)))
+    return j
+
+
+def pushup(p: float, sag: float = 0.0) -> Joints:
+    """Push-up: plank with straight arms at 0, chest near the floor at 1; ``sag`` drops the hips (m)."""
+    reach = TORSO + LEG
+    arm = UPPER_ARM + FOREARM
+    shoulder_h = arm * 0.98 - 0.62 * arm * p
+    horiz = math.sqrt(max(reach**2 - (shoulder_h - 0.08) ** 2, 0.01))
+    ankle_mid = v(0.0, 0.08, 0.0)
+    sh_mid = v(0.0, shoulder_h, horiz)
+    body = unit(sh_mid - ankle_mid)
+    hip_mid = ankle_mid + LEG * body - v(0.0, sag, 0.0)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip_mid)
+    j["l_ankle"], j["r_ankle"] = v(0.1, 0.08, 0.0), v(-0.1, 0.08, 0.0)
+    _legs(j, -UP)
+    hands = (v(0.24, 0.03, horiz), v(-0.24, 0.03, horiz))
+    _upper(j, hip_mid, 0.0, wrists=hands, elbow_hint=-FORWARD, torso_dir=unit(sh_mid - hip_mid), face=-UP)
+    return j
+
+
+def situp(p: float) -> Joints:
+    """Sit-up with bent knees and hands on the chest: lying at 0, chest to knees at 1."""
+    hip_mid = v(0.0, 0.1, 0.0)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip_mid)
+    j["l_ankle"], j["r_ankle"] = v(0.12, 0.08, 0.62), v(-0.12, 0.08, 0.62)
+    _legs(j, UP)
+    angle = math.radians(12 + 68 * p)  # torso above the floor
+    axis = v(0.0, math.sin(angle), -math.cos(angle))
+    chest = hip_mid + 0.7 * TORSO * axis
+    up_from_chest = unit(np.cross(axis, LEFT))
+    wrists = (chest + 0.06 * LEFT + 0.1 * up_from_chest, chest - 0.06 * LEFT + 0.1 * up_from_chest)
+    _upper(j, hip_mid, 0.0, wrists=wrists, elbow_hint=-axis, torso_dir=axis, face=up_from_chest)
+    return j
+
+
+def jumping_jack(p: float, arms: float = 1.0) -> Joints:
+    """Jumping jack: feet together and arms down at 0, feet wide and hands overhead at 1."""
+    spread = 0.1 + 0.32 * LEG * p
+    hip_h = math.sqrt(max((LEG * 0.98) ** 2 - (spread - HIP_HALF) ** 2, 0.01))
+    hip = v(0.0, hip_h + 0.05 * math.sin(math.pi * p), 0.0)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip)
+    j["l_ankle"], j["r_ankle"] = v(spread, 0.08, 0.0), v(-spread, 0.08, 0.0)
+    _legs(j, FORWARD)
+    beta = 0.25 + 2.6 * p * arms
+    _upper(j, hip, 0.0, arm_dirs=(v(math.sin(beta), -math.cos(beta), 0.05), v(-math.sin(beta), -math.cos(beta), 0.05)))
+    return j
+
+
+def landmarks_3d(j: Joints) -> FloatArray:
+    """The 33 MediaPipe landmarks (body frame, metres) of a pose's joints."""
+    out = np.zeros((NUM_LANDMARKS, 3))
+    for side, s in (("LEFT", "l"), ("RIGHT", "r")):
+        for joint in ("SHOULDER", "ELBOW", "WRIST", "HIP", "KNEE", "ANKLE"):
+            out[L[f"{side}_{joint}"]] = j[f"{s}_{joint.lower()}"]
+        wrist, elbow = j[f"{s}_wrist"], j[f"{s}_elbow"]
+        hand = unit(wrist - elbow)
+        for finger, k in (("PINKY", 0.08), ("INDEX", 0.09), ("THUMB", 0.05)):
+            out[L[f"{side}_{finger}"]] = wrist + k * hand
+        ankle, knee = j[f"{s}_ankle"], j[f"{s}_knee"]
+        shin = unit(knee - ankle)
+        toe = FORWARD - float(FORWARD @ shin) * shin
+        toe = unit(toe) if float(np.linalg.norm(toe)) > 1e-6 else FORWARD
+        out[L[f"{side}_HEEL"]] = ankle - 0.05 * toe - 0.05 * shin
+        out[L[f"{side}_FOOT_INDEX"]] = ankle + 0.16 * toe - 0.06 * shin
+    head, face = j["head"], j["face"]
+    across = unit(j["l_shoulder"] - j["r_shoulder"])
+    top = unit(np.cross(face, across))
+    nose = head + 0.1 * face
+    out[L.NOSE] = nose
+    for side, sign in (("LEFT", 1.0), ("RIGHT", -1.0)):
+        eye = nose + 0.03 * top + sign * 0.03 * across - 0.02 * face
+        out[L[f"{side}_EYE"]] = eye
+        out[L[f"{side}_EYE_INNER"]] = eye - sign * 0.012 * across
+        out[L[f"{side}_EYE_OUTER"]] = eye + sign * 0.012 * across
+        out[L[f"{side}_EAR"]] = head + sign * 0.075 * across
+        out[L[f"MOUTH_{side}"]] = nose - 0.04 * top + sign * 0.025 * across - 0.01 * face
+    return out
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera looking horizontally at the person from ``distance`` metres.
+
+    ``yaw`` in degrees is where the person faces: 0 towards the camera, 90 to the image's left
+    (side view, left side near), 45 diagonal. ``height`` is the frame height in metres at the person
+    (how much of the frame they fill), ``aspect`` the frame's width over height, ``floor`` where the
+    floor is in the frame (0 top, 1 bottom), ``x`` where the person stands across it (0..1).
+    """
+
+    yaw: float = 0.0
+    distance: float = 3.0
+    height: float = 2.2
+    aspect: float = 9 / 16
+    floor: float = 0.92
+    x: float = 0.5
+    roll: float = 0.0
+
+    def project(self, points: FloatArray, offset_x: float = 0.0) -> tuple[FloatArray, FloatArray]:
+        """Image landmarks (x, y normalised, z) and world landmarks (m, y down, hip-centred)."""
+        th = math.radians(self.yaw)
+        cam_x = points[:, 0] * math.cos(th) - points[:, 2] * math.sin(th) + offset_x
+        depth = -(points[:, 0] * math.sin(th) + points[:, 2] * math.cos(th))
+        up = points[:, 1]
+        persp = self.distance / (self.distance + depth)
+        px = self.x * self.aspect + persp * cam_x / self.height
+        py = self.floor - persp * up / self.height
+        if self.roll:
+            r = math.radians(self.roll)
+            cx, cy = self.aspect / 2, 0.5
+            dx, dy = px - cx, py - cy
+            px, py = cx + dx * math.cos(r) - dy * math.sin(r), cy + dx * math.sin(r) + dy * math.cos(r)
+        image = np.stack([px / self.aspect, py, depth / self.height / self.aspect], axis=1)
+        world = np.stack([cam_x - offset_x, -up, depth], axis=1)
+        hip = (world[L.LEFT_HIP] + world[L.RIGHT_HIP]) / 2
+        return image, world - hip
+
+
+def visibility(points: FloatArray, camera: Camera) -> FloatArray:
+    """MediaPipe-like visibility: high for the near side, low for the far side's limbs.
+
+    A side is "far" when its hip is deeper than the other's by most of the hip width (a side view);
+    its elbow, wrist, hand, knee, ankle and foot then get a low visibility.
+    """
+    th = math.radians(camera.yaw)
+    depth = -(points[:, 0] * math.sin(th) + points[:, 2] * math.cos(th))
+    width = float(np.linalg.norm(points[L.LEFT_HIP] - points[L.RIGHT_HIP]))
+    vis = np.full(NUM_LANDMARKS, 0.97)
+    for side, other in (("LEFT", "RIGHT"), ("RIGHT", "LEFT")):
+        behind = (depth[L[f"{side}_HIP"]] - depth[L[f"{other}_HIP"]]) / max(width, 1e-6)
+        level = 0.97 - 0.62 * min(1.0, max(0.0, (behind - 0.3) / 0.6))
+        for joint in ("ELBOW", "WRIST", "PINKY", "INDEX", "THUMB", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"):
+            vis[L[f"{side}_{joint}"]] = level
+    return vis
+
+
+Profile = Callable[[float], Joints]
+
+
+def cosine(u: float) -> float:
+    """Smooth 0 → 1 → 0 over u in 0..1."""
+    return 0.5 - 0.5 * math.cos(2 * math.pi * u)
+
+
+EXERCISES: dict[str, Profile] = {
+    "squat": squat,
+    "pushup": pushup,
+    "situp": situp,
+    "jumping_jack": jumping_jack,
+}
+
+
+def pose_for(exercise: str, p: float, rep: int, u: float, **options: float) -> Joints:
+    """The pose of ``exercise`` at phase ``p`` of rep ``rep`` (``u``: 0..1 through the rep)."""
+    if exercise == "lunge":
+        front = "l" if rep % 2 == 0 else "r"
+        step = min(1.0, u / 0.2) if u < 0.5 else min(1.0, (1 - u) / 0.2)
+        return lunge(p, front=front, step=step)
+    return EXERCISES[exercise](p, **options)  # type: ignore[call-arg]
+
+
+def blend(a: Joints, b: Joints, w: float) -> Joints:
+    """Joints moved ``w`` of the way from pose ``a`` to pose ``b`` (face direction included)."""
+    out = {k: (1 - w) * a[k] + w * b[k] for k in a}
+    out["face"] = unit(out["face"]) if float(np.linalg.norm(out["face"])) > 1e-6 else b["face"]
+    return out
+
+
+def sequence(
+    exercise: str,
+    reps: int,
+    *,
+    period_s: float = 2.0,
+    rest_s: float = 0.4,
+    fps: float = 30.0,
+    camera: Camera | None = None,
+    size: float = 1.0,
+    noise: float = 0.0,
+    walk_in_s: float = 0.0,
+    lead_s: float = 0.6,
+    partial_last: bool = False,
+    gaps_s: Sequence[tuple[float, float]] = (),
+    seed: int = 0,
+    **options: float,
+) -> list[PoseFrame]:
+    """Frames of a person doing ``reps`` reps of ``exercise`` (plus the extras asked for).
+
+    ``size`` scales the body (1 = 1.75 m); ``noise`` is landmark jitter in frame heights;
+    ``walk_in_s`` adds a walk into the frame first (and getting down to the floor for floor
+    exercises); ``partial_last`` adds a last rep that reaches the extreme but stops a quarter of
+    the way back up; ``gaps_s`` are (start, end) seconds with no pose detected.
+    """
+    cam = camera or Camera()
+    rng = np.random.default_rng(seed)
+    dt = 1.0 / fps
+    start_pose = pose_for(exercise, 0.0, 0, 0.0, **options)
+    frames_j: list[tuple[Joints, float]] = []  # pose and sideways offset (walking in)
+    t = 0.0
+    if walk_in_s > 0:
+        walk_end = walk_in_s * (0.6 if exercise in ("pushup", "situp") else 1.0)
+        while t < walk_in_s:
+            if t < walk_end:
+                stride = math.sin(2 * math.pi * 1.0 * t)
+                frames_j.append((standing(0.0, stride), -1.6 * (1 - t / walk_end)))
+            else:
+                w = min(1.0, (t - walk_end) / (walk_in_s - walk_end))
+                frames_j.append((blend(standing(), start_pose, w), 0.0))
+            t += dt
+    t0 = t
+    while t - t0 < lead_s:
+        frames_j.append((start_pose, 0.0))
+        t += dt
+    total = reps + (1 if partial_last else 0)
+    for rep in range(total):
+        last_partial = partial_last and rep == reps
+        t_rep = t
+        while t - t_rep < period_s:
+            u = (t - t_rep) / period_s
+            if last_partial and u > 0.62:
+                break
+            frames_j.append((pose_for(exercise, cosine(u), rep, u, **options), 0.0))
+            t += dt
+        if not last_partial:
+            t_rest = t
+            while t - t_rest < rest_s:
+                frames_j.append((start_pose, 0.0))
+                t += dt
+    frames: list[PoseFrame] = []
+    for i, (joints, offset) in enumerate(frames_j):
+        t_ms = 1000.0 * i * dt
+        if any(a <= i * dt < b for a, b in gaps_s):
+            frames.append(PoseFrame.empty(t_ms, cam.aspect))
+            continue
+        points = landmarks_3d(joints) * size
+        image, world = cam.project(points, offset * size)
+        marks = np.empty((NUM_LANDMARKS, 4))
+        marks[:, :3] = image
+        marks[:, 3] = visibility(points, cam)
+        if noise > 0:
+            marks[:, :2] += rng.normal(0.0, noise, (NUM_LANDMARKS, 2)) * np.array([1 / cam.aspect, 1])
+            world = world + rng.normal(0.0, noise * cam.height, world.shape)
+        off = (marks[:, 0] < -0.05) | (marks[:, 0] > 1.05)
+        marks[off, 3] = 0.05
+        if off.mean() > 0.5:
+            frames.append(PoseFrame.empty(t_ms, cam.aspect))
+            continue
+        frames.append(PoseFrame(t_ms, marks, world, cam.aspect))
+    return frames
