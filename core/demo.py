@@ -185,8 +185,104 @@ async def seed_if_empty() -> bool:
         role=Role.TRAINER,
         timezone="Europe/Berlin",
     )
-    await _training_history(athlete, client, datetime.now(UTC).date())
+    trainer = await User.get(email=TRAINER_EMAIL)
+    today = datetime.now(UTC).date()
+    await _training_history(athlete, client, today)
+    await _body_and_goals(athlete, client, today)
+    await _coaching(trainer, athlete, client)
     return True
+
+
+async def _body_and_goals(user: User, client: ClientInfo, today: date) -> None:
+    """Weekly weigh-ins drifting down, nightly sleep, and goals whose progress comes from the log."""
+    from fithub.core.body.schemas import MetricIn
+    from fithub.core.body.services import record_batch
+    from fithub.core.progress.goal_schemas import GoalIn
+    from fithub.core.progress.goals import create_goal
+
+    rng = random.Random(7)
+    start = today - timedelta(weeks=HISTORY_WEEKS)
+    items = []
+    for week in range(HISTORY_WEEKS):
+        day = start + timedelta(weeks=week)
+        when = datetime.combine(day, time(7, 0), tzinfo=UTC)
+        items.append(
+            MetricIn(
+                kind="weight",
+                value=round(66.5 - week * 0.12 + rng.uniform(-0.4, 0.4), 1),
+                unit="kg",
+                measured_at=when,
+            )
+        )
+        items.append(MetricIn(kind="resting_hr", value=rng.randint(54, 62), measured_at=when))
+        if week % 4 == 0:
+            items.append(
+                MetricIn(kind="body_fat", value=round(25.0 - week * 0.08, 1), measured_at=when)
+            )
+            items.append(
+                MetricIn(
+                    kind="waist", value=round(74.0 - week * 0.05, 1), unit="cm", measured_at=when
+                )
+            )
+    for offset in range(1, 29):
+        night = datetime.combine(today - timedelta(days=offset), time(6, 30), tzinfo=UTC)
+        items.append(
+            MetricIn(kind="sleep_hours", value=round(rng.uniform(6.2, 8.4), 1), measured_at=night)
+        )
+    await record_batch(user, client, items)
+    squat = await _exercises({"Squat"})
+    if squat:
+        await create_goal(
+            user,
+            client,
+            GoalIn(
+                kind="weight",
+                title="Squat 100 kg",
+                target_value=100,
+                unit="kg",
+                exercise_id=squat["Squat"],
+                due_on=today + timedelta(weeks=12),
+            ),
+        )
+    await create_goal(
+        user,
+        client,
+        GoalIn(
+            kind="body_metric",
+            title="Reach 62 kg",
+            metric="weight",
+            target_value=62,
+            unit="kg",
+            due_on=today + timedelta(weeks=16),
+        ),
+    )
+    await create_goal(
+        user,
+        client,
+        GoalIn(kind="streak", title="Train 3 days in a row", target_value=3, starts_on=start),
+    )
+
+
+async def _coaching(trainer: User, athlete: User, client: ClientInfo) -> None:
+    """The coach invites the athlete, who accepts and shares workouts and goals."""
+    from fithub.core.coaching import services as coaching
+    from fithub.core.coaching.schemas import InvitationCreate, TrainerProfileIn
+
+    trainer, _ = await coaching.save_trainer_profile(
+        trainer,
+        client,
+        TrainerProfileIn(
+            business_name="Casey Strength Coaching",
+            bio="Barbell strength for busy people.",
+            certifications=["NSCA-CSCS"],
+        ),
+    )
+    relation = await coaching.invite(
+        trainer,
+        client,
+        InvitationCreate(email=DEMO_EMAIL, message="Happy to help with your squat goal!"),
+    )
+    await coaching.accept(athlete, client, relation.id, None)
 
 
 async def create_or_promote_admin(settings: Settings, email: str, password: str, name: str) -> bool:

@@ -68,7 +68,7 @@ class CycleDetector:
         min_rom: float,
         *,
         enter_frac: float = 0.5,
-        band_frac: float = 0.6,
+        band_frac: float = 0.5,
         return_frac: float = 0.6,
         min_rep_ms: float = 300.0,
         max_rep_ms: float = 20000.0,

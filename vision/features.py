@@ -179,3 +179,13 @@ def sideways_stance(frame: PoseFrame) -> float:
     if nf < 0.1 or nh < 1e-6:  # feet within 10 cm: no direction to speak of
         return math.nan
     return abs(float(feet @ hips)) / (nf * nh)
+
+
+def feet_apart(frame: PoseFrame) -> float:
+    """Distance between the ankles in world space, in leg lengths (any view; NaN without world)."""
+    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(R.RIGHT_ANKLE)
+    hip, knee = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(L.LEFT_KNEE)
+    if la is None or ra is None or hip is None or knee is None:
+        return math.nan
+    leg = float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - la))
+    return float(np.linalg.norm(la - ra)) / leg if leg > 1e-6 else math.nan

@@ -133,6 +133,8 @@ class RepCounter:
     ROBUST_Q = 0.1
     #: The bottom of a rep: samples within this fraction of its range from the extreme.
     BOTTOM_FRAC = 0.2
+    #: Share of a rep's frames a form measure needs to be judged on.
+    MIN_COVERAGE = 0.3
 
     def __init__(self, exercise: ExerciseModel) -> None:
         self.exercise = exercise
@@ -228,6 +230,9 @@ class RepCounter:
                     values.setdefault(key, []).append(value)
                     if sample.signal >= bottom_level:
                         deep.setdefault(key, []).append(value)
+        # A measure seen in only a few frames of the rep (joints mostly hidden) says nothing.
+        enough = max(3, int(self.MIN_COVERAGE * len(during)))
+        values = {key: v for key, v in values.items() if len(v) >= enough}
         peak = {key: _quantile(v, 1.0 - self.ROBUST_Q) for key, v in values.items()}
         low = {key: _quantile(v, self.ROBUST_Q) for key, v in values.items()}
         postures = [

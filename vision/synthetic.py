@@ -226,7 +226,8 @@ class Camera:
     ``yaw`` in degrees is where the person faces: 0 towards the camera, 90 to the image's left
     (side view, left side near), 45 diagonal. ``height`` is the frame height in metres at the person
     (how much of the frame they fill), ``aspect`` the frame's width over height, ``floor`` where the
-    floor is in the frame (0 top, 1 bottom), ``x`` where the person stands across it (0..1).
+    floor is in the frame (0 top, 1 bottom), ``x`` where the person stands across it (0..1),
+    ``elevation`` the lens's height above the floor in metres, ``roll`` a tilt in degrees.
     """
 
     yaw: float = 0.0
@@ -235,6 +236,7 @@ class Camera:
     aspect: float = 9 / 16
     floor: float = 0.92
     x: float = 0.5
+    elevation: float = 1.0
     roll: float = 0.0
 
     def project(self, points: FloatArray, offset_x: float = 0.0) -> tuple[FloatArray, FloatArray]:
@@ -245,7 +247,8 @@ class Camera:
         up = points[:, 1]
         persp = self.distance / (self.distance + depth)
         px = self.x * self.aspect + persp * cam_x / self.height
-        py = self.floor - persp * up / self.height
+        horizon = self.floor - self.elevation / self.height
+        py = horizon - persp * (up - self.elevation) / self.height
         if self.roll:
             r = math.radians(self.roll)
             cx, cy = self.aspect / 2, 0.5

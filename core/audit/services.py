@@ -48,8 +48,3 @@ def all_events(*, subject_id: int | None = None, action: str | None = None) -> Q
     if action:
         query = query.filter(action=action)
     return query
-
-
-async def anonymise_subject(user_id: int) -> None:
-    """Strip personal data from events about a deleted account, keeping the trail itself."""
-    await AuditEvent.filter(subject_id=user_id).update(ip_address=None, user_agent=None)

@@ -7,7 +7,14 @@ from typing import ClassVar
 
 from fithub.vision.body import BodyScale
 from fithub.vision.events import Cue
-from fithub.vision.features import feet_spread, mean_visible, ramp, sideways_stance, standing
+from fithub.vision.features import (
+    feet_apart,
+    feet_spread,
+    mean_visible,
+    ramp,
+    sideways_stance,
+    standing,
+)
 from fithub.vision.landmarks import SIDES, PoseFrame, Side
 from fithub.vision.landmarks import Landmark as L
 from fithub.vision.reps import ExerciseModel, Measure, RepSummary
@@ -39,6 +46,7 @@ class JumpingJack(ExerciseModel):
         shoulders = abs(float(frame.xy(L.LEFT_SHOULDER)[0] - frame.xy(L.RIGHT_SHOULDER)[0]))
         form = {
             "feet_spread": spread,
+            "feet_apart": feet_apart(frame),
             "hands_raised": hands,
             "sideways": sideways_stance(frame),
             "hands_over_head": (nose_y - wrist_y) / arm if math.isfinite(arm) and arm > 0 else math.nan,
@@ -59,7 +67,8 @@ class JumpingJack(ExerciseModel):
     def match(self, rep: RepSummary) -> float:
         # The feet jump apart sideways (not a lunge's front-to-back split) while the hands swing
         # up: neither alone is a jack.
-        spread = rep.peak.get("feet_spread", math.nan) - rep.low.get("feet_spread", math.nan)
+        key = "feet_apart" if "feet_apart" in rep.peak else "feet_spread"
+        spread = rep.peak.get(key, math.nan) - rep.low.get(key, math.nan)
         swing = rep.peak.get("hands_raised", math.nan) - rep.low.get("hands_raised", math.nan)
         sideways = rep.bottom.get("sideways", math.nan)
         lateral = ramp(sideways, 0.4, 0.7) if math.isfinite(sideways) else 1.0

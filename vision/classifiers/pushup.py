@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import numpy as np
+
 from fithub.vision.body import BodyScale
 from fithub.vision.events import Cue
 from fithub.vision.features import (
@@ -14,34 +16,41 @@ from fithub.vision.features import (
     torso_inclination,
     world_arm_length,
 )
-from fithub.vision.landmarks import SIDES, PoseFrame, Side
+from fithub.vision.landmarks import SIDES, PoseFrame, Side, better_side, torso_length
 from fithub.vision.landmarks import Landmark as L
 from fithub.vision.reps import ExerciseModel, Measure, RepSummary
 
 ARM = ("shoulder", "elbow", "wrist")
+#: Hips this far below / above the shoulder-ankle line (torso lengths) break the plank.
+SAG, PIKE = 0.18, -0.2
+DEPTH = "Lower your chest closer to the floor"
+SAGGING = "Tighten your core: your hips are sagging"
+PIKING = "Lower your hips into a straight line"
 
 
 def hip_line_offset(frame: PoseFrame) -> float:
     """Hips below (+) or above (-) the shoulder-ankle line, in torso lengths (world space).
 
-    NaN without world landmarks or when the hips, knees or ankles are not visible.
+    Measured on the side the camera sees better; NaN without world landmarks or when that side's
+    hip and ankle are not visible.
     """
-    if frame.world is None or not frame.visible(
-        L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_ANKLE, L.RIGHT_ANKLE, threshold=0.5
-    ):
+    if frame.world is None:
         return math.nan
-    sh = frame.mid_world(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    hip = frame.mid_world(L.LEFT_HIP, L.RIGHT_HIP)
-    ank = frame.mid_world(L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    side = better_side(frame, ("shoulder", "hip", "knee", "ankle"))
+    joints = SIDES[side]
+    if not frame.visible(joints["hip"], joints["ankle"]):
+        return math.nan
+    sh = frame.world_xyz(joints["shoulder"])
+    hip = frame.world_xyz(joints["hip"])
+    ank = frame.world_xyz(joints["ankle"])
     if sh is None or hip is None or ank is None:
         return math.nan
     line = ank - sh
-    length = float((line @ line) ** 0.5)
-    torso = float(((hip - sh) @ (hip - sh)) ** 0.5)
+    length = float(np.linalg.norm(line))
+    torso = float(np.linalg.norm(hip - sh))
     if length < 1e-6 or torso < 1e-6:
         return math.nan
-    along = float((hip - sh) @ line) / (length * length)
-    closest = sh + along * line
+    closest = sh + float((hip - sh) @ line) / (length * length) * line
     return float(hip[1] - closest[1]) / torso  # world y points down: + is sagging
 
 
@@ -80,7 +89,11 @@ class PushUp(ExerciseModel):
             side_angle(frame, "left", "hip", "knee", "ankle"),
             side_angle(frame, "right", "hip", "knee", "ankle"),
         )
-        posture = ramp(incl, 45.0, 60.0) * ramp(legs, 120.0, 145.0) * ramp(_support(frame), 0.2, 0.5)
+        horizontal = ramp(incl, 45.0, 60.0)
+        if frame.world is None and math.isfinite(arm) and arm > 0:
+            # Image only: a torso much shorter than the arm points at the camera (head-on plank).
+            horizontal = max(horizontal, ramp(torso_length(frame) / arm, 0.6, 0.4))
+        posture = horizontal * ramp(legs, 120.0, 145.0) * ramp(_support(frame), 0.2, 0.5)
         form = {"hip_line": hip_line_offset(frame), "lowered": signal, "torso_incline": incl}
         return Measure(signal, posture, form)
 
@@ -88,21 +101,19 @@ class PushUp(ExerciseModel):
         cues: list[Cue] = []
         lowered = rep.at_extreme.get("lowered", math.nan)
         if lowered < 0.5:
-            cues.append(
-                Cue("pushup_depth", "Lower your chest closer to the floor", min(0.4, 0.5 - lowered))
-            )
+            cues.append(Cue("pushup_depth", DEPTH, min(0.4, 0.1 + (0.5 - lowered))))
         sag = rep.peak.get("hip_line", math.nan)
         pike = rep.low.get("hip_line", math.nan)
-        if sag > 0.2:
-            cues.append(Cue("hips_sagging", "Tighten your core: hips are sagging", min(0.4, sag - 0.2)))
-        elif pike < -0.25:
-            cues.append(Cue("hips_piking", "Lower your hips into a straight line", min(0.4, -0.25 - pike)))
+        if sag > SAG:
+            cues.append(Cue("hips_sagging", SAGGING, min(0.4, 0.1 + 2 * (sag - SAG))))
+        elif pike < PIKE:
+            cues.append(Cue("hips_piking", PIKING, min(0.4, 0.1 + 2 * (PIKE - pike))))
         return cues
 
     def live_cues(self, measure: Measure, progress: float) -> list[Cue]:
         line = measure.form.get("hip_line", math.nan)
-        if line > 0.3:
-            return [Cue("hips_sagging", "Tighten your core: hips are sagging")]
-        if line < -0.35:
-            return [Cue("hips_piking", "Lower your hips into a straight line")]
+        if line > SAG:
+            return [Cue("hips_sagging", SAGGING)]
+        if line < PIKE:
+            return [Cue("hips_piking", PIKING)]
         return []
