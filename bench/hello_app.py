@@ -1,7 +1,7 @@
 """The baseline for bench/http.py: a bare Quart app answering ``GET /`` with ``{"hello": "world"}``.
 
 It is served exactly the way ``fithub serve`` serves fithub (see core/cli.py): one process, the
-default asyncio event loop, ``hypercorn.asyncio.serve`` with the same ``Config`` (no access log,
+same event loop (uvloop where installed), ``hypercorn.asyncio.serve`` with the same ``Config`` (no access log,
 ``keep_alive_timeout=75``, ``graceful_timeout=10``). Whatever fithub costs beyond this app is the
 price of fithub itself, not of Quart or hypercorn.
 
@@ -11,12 +11,13 @@ Run it alone with ``python -m bench.hello_app --port 8001``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from quart import Quart
+
+from fithub.core.cli import run_event_loop
 
 app = Quart(__name__)
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     print(f"hello app serving on http://{args.host}:{args.port}", file=sys.stderr)
-    asyncio.run(serve(app, hypercorn_config(args.host, args.port)))
+    run_event_loop(serve(app, hypercorn_config(args.host, args.port)))
 
 
 if __name__ == "__main__":

@@ -144,6 +144,7 @@ def running_fithub(log_level: str) -> Iterator[FithubServer]:
     """A fithub server on a fresh data folder (and a throw-away PostgreSQL database if configured)."""
     server, database = make_server({
         "FITHUB_ENV": "production",
+        "FITHUB_PASSWORD_HASHING": "rfc9106-low-memory",  # the test harness default is test-only
         "FITHUB_LOG_LEVEL": log_level,
         "FITHUB_ACCESS_TOKEN_TTL": "3600",
     })

@@ -70,6 +70,59 @@ class Result:
 # -- seeding ------------------------------------------------------------------------------
 
 
+def _records_of(user_id: int, sets: list[Any]) -> list[Any]:
+    """The record rows fithub would have written had this history been logged set by set."""
+    from fithub.core.progress.models import PersonalRecord, RecordKind
+
+    records: list[Any] = []
+    best: dict[tuple[int, str, float | None], float] = {}
+    session: dict[tuple[int, int], float] = {}
+    for row in sorted(sets, key=lambda r: (r.performed_at, r.set_number)):
+        candidates = [
+            (RecordKind.MAX_WEIGHT, row.weight_kg, None),
+            (RecordKind.BEST_E1RM, row.e1rm_kg, None),
+            (RecordKind.MAX_REPS_AT_WEIGHT, float(row.reps), row.weight_kg),
+        ]
+        key = (row.exercise_id, row.workout_id)
+        session[key] = session.get(key, 0.0) + row.volume_kg
+        for kind, value, weight in candidates:
+            slot = (row.exercise_id, kind.value, weight)
+            if value is not None and value > best.get(slot, 0.0):
+                records.append(
+                    PersonalRecord(
+                        user_id=user_id,
+                        exercise_id=row.exercise_id,
+                        kind=kind,
+                        value=value,
+                        previous_value=best.get(slot),
+                        weight_kg=weight,
+                        workout_id=row.workout_id,
+                        achieved_at=row.performed_at,
+                    )
+                )
+                best[slot] = value
+    for (exercise_id, workout_id), volume in session.items():
+        slot = (exercise_id, RecordKind.MAX_SESSION_VOLUME.value, None)
+        if volume > best.get(slot, 0.0):
+            records.append(
+                PersonalRecord(
+                    user_id=user_id,
+                    exercise_id=exercise_id,
+                    kind=RecordKind.MAX_SESSION_VOLUME,
+                    value=volume,
+                    previous_value=best.get(slot),
+                    workout_id=workout_id,
+                    achieved_at=start_of(workout_id, sets),
+                )
+            )
+            best[slot] = volume
+    return records
+
+
+def start_of(workout_id: int, sets: list[Any]) -> Any:
+    return next(r.performed_at for r in sets if r.workout_id == workout_id)
+
+
 async def _seed_history(
     env: dict[str, str], user_id: int, workouts: int, sets_per_workout: int
 ) -> dict[int, str]:
@@ -81,6 +134,7 @@ async def _seed_history(
     from fithub.core.db import tortoise_config
     from fithub.core.exercises.models import Exercise
     from fithub.core.progress.formulas import epley
+    from fithub.core.progress.models import PersonalRecord
     from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet, WorkoutStatus
 
     await Tortoise.init(config=tortoise_config(load_settings()))
@@ -149,6 +203,16 @@ async def _seed_history(
                 )
         for batch in range(0, len(sets), 2000):
             await WorkoutSet.bulk_create(sets[batch : batch + 2000])
+        await PersonalRecord.bulk_create(_records_of(user_id, sets), batch_size=2000)
+        # A five-year-old database has planner statistics and no vacuum backlog: settle it now,
+        # so the measurement is not of autovacuum catching up with a bulk load.
+        conn = Tortoise.get_connection("default")
+        for table in ("workouts", "workout_exercises", "workout_sets", "personal_records"):
+            await conn.execute_script(
+                f"VACUUM ANALYZE {table}"
+                if conn.capabilities.dialect == "postgres"
+                else f"ANALYZE {table}"
+            )
         return ids
     finally:
         await Tortoise.close_connections()
@@ -214,47 +278,58 @@ def _requests(kind: str, base: str, lifts: list[int], workouts: list[int]) -> An
 
 
 async def _open_loop(
-    make: Any, headers: dict[str, str], rate: float, duration: float
+    make: Any, headers: dict[str, str], rate: float, warmup: float, duration: float
 ) -> dict[str, Any]:
+    """Send at ``rate``/s on a fixed schedule; measure the requests sent after the warm-up."""
     latencies: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=256)
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+        begin = time.perf_counter()
+        measure_from = begin + warmup
 
         async def one() -> None:
             nonlocal errors
             method, url, body = make()
             sent = time.perf_counter()
+            counted = sent >= measure_from
             try:
                 async with session.request(method, url, json=body) as response:
                     await response.read()
-                    if response.status >= 300:
-                        errors += 1
-                        return
+                    failed = response.status >= 300
             except aiohttp.ClientError:
-                errors += 1
-                return
-            latencies.append((time.perf_counter() - sent) * 1000)
+                failed = True
+            if counted:
+                if failed:
+                    errors += 1
+                else:
+                    latencies.append((time.perf_counter() - sent) * 1000)
 
-        total = int(rate * duration)
+        total = int(rate * (warmup + duration))
         tasks = []
-        begin = time.perf_counter()
         for n in range(total):
             delay = begin + n / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one()))
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - begin
-    return {"latencies": latencies, "errors": errors, "elapsed": elapsed, "requests": total}
+        elapsed = time.perf_counter() - measure_from
+    return {
+        "latencies": latencies,
+        "errors": errors,
+        "elapsed": elapsed,
+        "requests": len(latencies) + errors,
+    }
 
 
 async def _closed_loop(
-    make: Any, headers: dict[str, str], clients: int, duration: float
+    make: Any, headers: dict[str, str], clients: int, warmup: float, duration: float
 ) -> dict[str, Any]:
+    """``clients`` loops sending back to back; measure after the warm-up."""
     latencies: list[float] = []
     errors = 0
-    stop = time.perf_counter() + duration
+    begin = time.perf_counter()
+    measure_from, stop = begin + warmup, begin + warmup + duration
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=clients), headers=headers
     ) as session:
@@ -266,14 +341,16 @@ async def _closed_loop(
                 sent = time.perf_counter()
                 async with session.request(method, url, json=body) as response:
                     await response.read()
-                    if response.status >= 300:
-                        errors += 1
-                        continue
-                latencies.append((time.perf_counter() - sent) * 1000)
+                    failed = response.status >= 300
+                if sent < measure_from:
+                    continue
+                if failed:
+                    errors += 1
+                else:
+                    latencies.append((time.perf_counter() - sent) * 1000)
 
-        begin = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - begin
+    elapsed = time.perf_counter() - measure_from
     return {
         "latencies": latencies,
         "errors": errors,
@@ -290,14 +367,15 @@ def _worker(
     lifts: list[int],
     workouts: list[int],
     load: float,
+    warmup: float,
     duration: float,
     out: Any,
 ) -> None:
     make = _requests(kind, base, lifts, workouts)
     if mode == "open":
-        out.put(asyncio.run(_open_loop(make, headers, load, duration)))
+        out.put(asyncio.run(_open_loop(make, headers, load, warmup, duration)))
     else:
-        out.put(asyncio.run(_closed_loop(make, headers, int(load), duration)))
+        out.put(asyncio.run(_closed_loop(make, headers, int(load), warmup, duration)))
 
 
 def run_load(
@@ -311,17 +389,16 @@ def run_load(
     duration: float,
     warmup: float,
 ) -> Result:
-    """Warm up, then measure, each in a separate client process."""
+    """Warm up then measure, in one client process of its own (its connections stay open)."""
     context = multiprocessing.get_context("spawn")
-    raw: dict[str, Any] = {}
-    for seconds in (warmup, duration):
-        out = context.Queue()
-        proc = context.Process(
-            target=_worker, args=(mode, kind, base, headers, lifts, workouts, load, seconds, out)
-        )
-        proc.start()
-        raw = out.get(timeout=seconds + 120)
-        proc.join()
+    out = context.Queue()
+    proc = context.Process(
+        target=_worker,
+        args=(mode, kind, base, headers, lifts, workouts, load, warmup, duration, out),
+    )
+    proc.start()
+    raw = out.get(timeout=warmup + duration + 120)
+    proc.join()
     ordered = sorted(raw["latencies"])
     return Result(
         name=kind,

@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
@@ -16,6 +16,15 @@ import click
 from fithub.core.config import Settings, load_settings
 
 T = TypeVar("T")
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop where it is installed (Linux, macOS), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def _settings() -> Settings:
@@ -62,7 +71,7 @@ def serve(host: str, port: int, access_log: bool) -> None:
     logging.getLogger("fithub").info(
         "fithub serving on http://%s:%s  (docs: http://%s:%s/docs)", host, port, host, port
     )
-    asyncio.run(hypercorn_serve(app, config))
+    run_event_loop(hypercorn_serve(app, config))
 
 
 @main.command()

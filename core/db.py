@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 
 from fithub.core.config import Settings
 
@@ -23,7 +24,13 @@ MODEL_MODULES = [
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config dict: one app, ``fithub``, whose migrations live in ``fithub.migrations``."""
     connection: str | dict[str, Any] = settings.db_url
-    if not settings.is_postgres:
+    if settings.is_postgres:
+        connection = expand_db_url(settings.db_url)
+        credentials = connection["credentials"]
+        credentials.setdefault("minsize", 2)
+        credentials.setdefault("maxsize", 20)
+        credentials["reset"] = _release_cheaply
+    else:
         connection = {
             "engine": "tortoise.backends.sqlite",
             "credentials": {
@@ -45,6 +52,16 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _release_cheaply(conn: Any) -> None:
+    """Pool release without asyncpg's default reset round trip (UNLISTEN, RESET ALL...).
+
+    fithub never LISTENs, takes advisory locks or changes session settings on pooled
+    connections, so the only state worth clearing is an unfinished transaction.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 async def init_db(settings: Settings) -> None:

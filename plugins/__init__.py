@@ -25,6 +25,7 @@ from fithub.plugins.errors import (
 from fithub.plugins.types import (
     DeviceProvider,
     ExerciseClassifier,
+    ExerciseCounter,
     Notifier,
     NutritionSource,
     PluginHost,
@@ -38,6 +39,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "DeviceProvider",
     "ExerciseClassifier",
+    "ExerciseCounter",
     "Notifier",
     "NutritionSource",
     "PluginError",

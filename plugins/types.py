@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from fithub.vision.events import VisionEvent
+    from fithub.vision.landmarks import PoseFrame
 
 PluginKind = Literal["device_provider", "nutrition_source", "notifier", "exercise_classifier"]
 
@@ -48,8 +52,42 @@ class Notifier(Protocol):
 
 
 @runtime_checkable
+class ExerciseCounter(Protocol):
+    """Counts one exercise in one stream (a live session or a clip), one frame at a time.
+
+    Frames arrive in time order; memory stays bounded however long the stream runs.
+    """
+
+    @property
+    def count(self) -> int:
+        """Reps counted so far."""
+        ...
+
+    @property
+    def evidence(self) -> float:
+        """How surely the reps so far were this exercise (sum of 0..1 per rep), for ``auto``."""
+        ...
+
+    def update(self, frame: PoseFrame) -> list[VisionEvent]:
+        """Take the next frame; return the events it completes (reps, live form cues), often none."""
+        ...
+
+    def finish(self) -> list[VisionEvent]:
+        """End of stream: return any last events; a rep still in progress is not counted."""
+        ...
+
+
+@runtime_checkable
 class ExerciseClassifier(Protocol):
-    """Turns pose landmarks into rep events and form feedback for one exercise."""
+    """Turns pose landmarks into rep events and form feedback for one exercise.
+
+    fithub instantiates the class with no arguments; an instance holds configuration only and
+    makes one counter per stream.
+    """
 
     name: ClassVar[str]
     display_name: ClassVar[str]
+
+    def create_counter(self) -> ExerciseCounter:
+        """A fresh counter for one stream."""
+        ...

@@ -13,11 +13,11 @@ evidence so far, so a one-rep clip is still recognised.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from fithub.plugins.types import ExerciseClassifier, ExerciseCounter
 from fithub.vision.events import ExerciseDetected, VisionEvent
 from fithub.vision.landmarks import PoseFrame
-from fithub.vision.reps import ExerciseModel, RepCounter
 
 AUTO = "auto"
 
@@ -34,32 +34,42 @@ class AutoCounter:
     #: Events kept per candidate while undecided (older ones are dropped, counts are kept).
     MAX_PENDING = 64
 
-    def __init__(self, exercises: Sequence[ExerciseModel]) -> None:
+    def __init__(self, exercises: Sequence[ExerciseClassifier]) -> None:
         if not exercises:
             raise ValueError("auto mode needs at least one exercise")
-        self.counters: dict[str, RepCounter] = {ex.name: ex.create_counter() for ex in exercises}
+        self.counters: dict[str, ExerciseCounter] = {
+            ex.name: ex.create_counter() for ex in exercises
+        }
         self._pending: dict[str, deque[VisionEvent]] = {
             name: deque(maxlen=self.MAX_PENDING) for name in self.counters
         }
-        self.chosen: RepCounter | None = None
+        self.chosen: ExerciseCounter | None = None
+        self.chosen_name: str | None = None
         self.detection: ExerciseDetected | None = None
+        self._last_t_ms = 0.0
 
     @property
     def name(self) -> str:
         """The recognised exercise, or ``"auto"`` while undecided."""
-        return self.chosen.name if self.chosen is not None else AUTO
+        return self.chosen_name if self.chosen_name is not None else AUTO
 
     @property
     def count(self) -> int:
         """Reps of the recognised exercise (0 while undecided)."""
         return self.chosen.count if self.chosen is not None else 0
 
-    def evidence(self) -> dict[str, float]:
+    @property
+    def evidence(self) -> float:
+        """The recognised exercise's evidence (0 while undecided)."""
+        return self.chosen.evidence if self.chosen is not None else 0.0
+
+    def scores(self) -> dict[str, float]:
         """Each candidate's evidence so far: the sum of its reps' matches."""
-        return {name: sum(c.matches) for name, c in self.counters.items()}
+        return {name: c.evidence for name, c in self.counters.items()}
 
     def update(self, frame: PoseFrame) -> list[VisionEvent]:
         """Take one frame; once decided, the chosen counter's events pass straight through."""
+        self._last_t_ms = frame.t_ms
         if self.chosen is not None:
             return self.chosen.update(frame)
         for name, counter in self.counters.items():
@@ -70,8 +80,7 @@ class AutoCounter:
         """End of stream: decide on the evidence so far if still undecided."""
         events: list[VisionEvent] = []
         if self.chosen is None:
-            t_ms = max(c.last_t_ms for c in self.counters.values())
-            events.extend(self._decide(t_ms, final=True))
+            events.extend(self._decide(self._last_t_ms, final=True))
         if self.chosen is not None:
             events.extend(self.chosen.finish())
         return events
@@ -85,14 +94,18 @@ class AutoCounter:
         return events
 
     def _decide(self, t_ms: float, *, final: bool) -> list[VisionEvent]:
-        scores = self.evidence()
+        scores = self.scores()
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         best, top = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        needed = self.FINAL_EVIDENCE if final else self.COMMIT_EVIDENCE
-        if top < needed or top < self.COMMIT_MARGIN * runner_up and not final or top <= runner_up:
+        if final:
+            decided = top >= self.FINAL_EVIDENCE and top > runner_up
+        else:
+            decided = top >= self.COMMIT_EVIDENCE and top >= self.COMMIT_MARGIN * runner_up
+        if not decided:
             return []
         self.chosen = self.counters[best]
+        self.chosen_name = best
         total = sum(scores.values())
         self.detection = ExerciseDetected(
             exercise=best,
@@ -104,3 +117,18 @@ class AutoCounter:
         self._pending.clear()
         self.counters = {best: self.chosen}
         return events
+
+
+def create_counter(exercise: str, classifiers: Mapping[str, ExerciseClassifier]) -> ExerciseCounter:
+    """A counter for one stream: the named exercise's, or an :class:`AutoCounter` for ``"auto"``.
+
+    ``classifiers`` maps names to classifier instances (for instance the built-ins, or every
+    ``exercise_classifier`` component the plugin registry found). Raises ``KeyError`` for an
+    unknown exercise.
+    """
+    if exercise == AUTO:
+        return AutoCounter(list(classifiers.values()))
+    if exercise not in classifiers:
+        known = ", ".join(sorted([*classifiers, AUTO]))
+        raise KeyError(f"unknown exercise {exercise!r} (known: {known})")
+    return classifiers[exercise].create_counter()

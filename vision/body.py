@@ -36,16 +36,17 @@ class BodyScale:
     def update(self, frame: PoseFrame) -> None:
         """Add one frame's measurements (joints that are not visible are skipped)."""
         t = frame.t_ms
+        torso = math.nan
         if frame.visible(
             Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER, Landmark.LEFT_HIP, Landmark.RIGHT_HIP
         ):
-            self._torso.add(t, torso_length(frame))
-        else:
-            self._torso.add(t, math.nan)
+            torso = torso_length(frame)
+        self._torso.add(t, torso)
+        bones = _bone_lengths(frame)
         for name, joints in SEGMENTS.items():
             best = math.nan
             for side in ("left", "right"):
-                length = _chain_length(frame, side, joints)
+                length = sum(bones[side][(a, b)] for a, b in zip(joints, joints[1:], strict=False))
                 if math.isfinite(length) and not best >= length:
                     best = length
             self._segments[name].add(t, best)
@@ -60,9 +61,18 @@ class BodyScale:
         return self._segments[name].value()
 
 
-def _chain_length(frame: PoseFrame, side: Side, joints: tuple[str, ...]) -> float:
-    marks = [SIDES[side][j] for j in joints]
-    if not frame.visible(*marks, threshold=SEGMENT_VISIBILITY):
-        return math.nan
-    points = [frame.xy(m) for m in marks]
-    return sum(distance(p, q) for p, q in zip(points, points[1:], strict=False))
+_BONES = (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))
+
+
+def _bone_lengths(frame: PoseFrame) -> dict[Side, dict[tuple[str, str], float]]:
+    """Image length of each bone on each side; NaN where a joint is not visible enough."""
+    lengths: dict[Side, dict[tuple[str, str], float]] = {}
+    for side in ("left", "right"):
+        joints = SIDES[side]
+        lengths[side] = {
+            (a, b): distance(frame.xy(joints[a]), frame.xy(joints[b]))
+            if frame.visible(joints[a], joints[b], threshold=SEGMENT_VISIBILITY)
+            else math.nan
+            for a, b in _BONES
+        }
+    return lengths

@@ -63,6 +63,12 @@ class SlidingMin:
 class CycleDetector:
     """Online detector of complete repetitions in one movement signal (higher = into the rep)."""
 
+    #: Within this fraction of the entry threshold of the rest level, the person is at rest: a rep
+    #: starts when they last were.
+    REST_FRAC = 0.2
+    #: Holding a new, higher level this long makes it the rest level (a wider stance, say).
+    SETTLE_MS = 1000.0
+
     def __init__(
         self,
         min_rom: float,
@@ -94,6 +100,8 @@ class CycleDetector:
         self._last_t: float | None = None
         self._rep_start: tuple[float, float] = (0.0, 0.0)
         self._extreme: tuple[float, float] = (0.0, 0.0)
+        self._rest: tuple[float, float] | None = None  # (since when, level) at rest
+        self._settle: tuple[float, float] | None = None  # a level being held, maybe a new rest
 
     @property
     def typical_rom(self) -> float:
@@ -140,6 +148,7 @@ class CycleDetector:
         """Abandon any rep in progress (the person left, or the posture no longer fits)."""
         self.state = "start"
         self._start.clear()
+        self._rest = self._settle = None
         self._last_t = None
 
     def update(self, t_ms: float, x: float, ready: bool = True) -> Cycle | None:
@@ -158,13 +167,17 @@ class CycleDetector:
         if self.state == "start":
             if not ready:  # the start position only counts while the person is in it
                 self._start.clear()
+                self._rest = self._settle = None
                 return None
             self._start.add(t_ms, x)
             low = self._start.min()
             assert low is not None
-            if x - low[1] >= self.enter_threshold() and x >= self.typical_band():
+            threshold = self.enter_threshold()
+            rest = self._track_rest(t_ms, x, self.REST_FRAC * threshold)
+            base = max(low[1], rest[1])
+            if x - base >= threshold and x >= self.typical_band():
                 self.state = "in_rep"
-                self._rep_start = low
+                self._rep_start = (rest[0], base)
                 self._extreme = (t_ms, x)
             return None
         if x >= self._extreme[1]:
@@ -182,7 +195,20 @@ class CycleDetector:
             return Cycle(start_t, self._extreme[0], t_ms, start_x, self._extreme[1])
         return None
 
+    def _track_rest(self, t_ms: float, x: float, tolerance: float) -> tuple[float, float]:
+        """The start position: the last time and level the person was still (or lowest)."""
+        if self._rest is None or x <= self._rest[1] + tolerance:
+            level = x if self._rest is None else min(self._rest[1], x)
+            self._rest = (t_ms, level)
+            self._settle = None
+        elif self._settle is None or abs(x - self._settle[1]) > tolerance:
+            self._settle = (t_ms, x)
+        elif t_ms - self._settle[0] >= self.SETTLE_MS:
+            self._rest = (t_ms, min(x, self._settle[1]))  # held a new level: the new rest
+        return self._rest
+
     def _restart(self, t_ms: float, x: float) -> None:
         self.state = "start"
         self._start.clear()
         self._start.add(t_ms, x)
+        self._rest = self._settle = None

@@ -189,3 +189,34 @@ def feet_apart(frame: PoseFrame) -> float:
         return math.nan
     leg = float(np.linalg.norm(hip - knee) + np.linalg.norm(knee - la))
     return float(np.linalg.norm(la - ra)) / leg if leg > 1e-6 else math.nan
+
+
+def knee_split(frame: PoseFrame, leg_length: float) -> float:
+    """Height difference between the knees in leg lengths, from world landmarks when known.
+
+    World landmarks have no perspective, so a camera above the person does not make the far knee
+    look higher; without them this is :func:`knee_asymmetry` (image).
+    """
+    lk, rk = frame.world_xyz(L.LEFT_KNEE), frame.world_xyz(R.RIGHT_KNEE)
+    hip, ankle = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(L.LEFT_ANKLE)
+    if lk is None or rk is None or hip is None or ankle is None:
+        return knee_asymmetry(frame, leg_length)
+    leg = float(np.linalg.norm(hip - lk) + np.linalg.norm(lk - ankle))
+    return abs(float(lk[1] - rk[1])) / leg if leg > 1e-6 else math.nan
+
+
+def chest_up(frame: PoseFrame) -> float:
+    """How much the chest faces up (1), sideways (0) or down (-1), from world landmarks.
+
+    The chest's direction is the normal of the plane through the shoulders and the hips' midpoint
+    (world y points down). Lying on the back faces up, a plank faces down. NaN without world.
+    """
+    ls, rs = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(R.RIGHT_SHOULDER)
+    hips = frame.mid_world(L.LEFT_HIP, R.RIGHT_HIP)
+    if ls is None or rs is None or hips is None:
+        return math.nan
+    across = ls - rs  # towards the person's left
+    down_spine = hips - (ls + rs) / 2
+    normal = np.cross(down_spine, across)
+    norm = float(np.linalg.norm(normal))
+    return -float(normal[1]) / norm if norm > 1e-9 else math.nan

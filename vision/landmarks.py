@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -117,7 +117,7 @@ class PoseFrame:
 
     def xy(self, index: int) -> FloatArray:
         """Aspect-corrected image position of one landmark, in frame heights (y down)."""
-        return self._xy[index]
+        return cast(FloatArray, self._xy[index])
 
     def visibility(self, index: int) -> float:
         """Visibility of one landmark in 0..1 (0 when it was not estimated)."""
@@ -132,11 +132,11 @@ class PoseFrame:
         """World position of one landmark in metres (y down), or ``None`` without world data."""
         if self.world is None or not np.isfinite(self.world[index]).all():
             return None
-        return self.world[index]
+        return cast(FloatArray, self.world[index])
 
     def mid_xy(self, a: int, b: int) -> FloatArray:
         """Image midpoint of two landmarks."""
-        return (self._xy[a] + self._xy[b]) / 2.0
+        return cast(FloatArray, (self._xy[a] + self._xy[b]) / 2.0)
 
     def mid_world(self, a: int, b: int) -> FloatArray | None:
         """World midpoint of two landmarks, or ``None`` without world data."""
@@ -148,7 +148,7 @@ class PoseFrame:
 
 def distance(a: FloatArray, b: FloatArray) -> float:
     """Euclidean distance between two points (2D or 3D)."""
-    return float(np.linalg.norm(a - b))
+    return math.dist(a.tolist(), b.tolist())
 
 
 def joint_angle(a: FloatArray, b: FloatArray, c: FloatArray) -> float:
@@ -189,7 +189,9 @@ def visible_sides(
 ) -> list[Side]:
     """Sides whose every joint in ``joints`` is visible; the better side alone if neither is."""
     sides: list[Side] = [
-        s for s in ("left", "right") if frame.visible(*(SIDES[s][j] for j in joints), threshold=threshold)
+        s
+        for s in ("left", "right")
+        if frame.visible(*(SIDES[s][j] for j in joints), threshold=threshold)
     ]
     return sides
 

@@ -158,6 +158,11 @@ class RepCounter:
         return self.exercise.name
 
     @property
+    def evidence(self) -> float:
+        """How surely the reps so far were this exercise: the sum of their matches (0..1 each)."""
+        return sum(self.matches)
+
+    @property
     def posture(self) -> float:
         """Recent posture fit, 0..1 (NaN before any pose)."""
         return self._posture.value
@@ -238,7 +243,8 @@ class RepCounter:
         postures = [
             s.posture
             for s in self._history
-            if cycle.start_ms - self.READY_MS <= s.t_ms <= cycle.start_ms and math.isfinite(s.posture)
+            if cycle.start_ms - self.READY_MS <= s.t_ms <= cycle.start_ms
+            and math.isfinite(s.posture)
         ]
         return RepSummary(
             number=self.count + 1,

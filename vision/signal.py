@@ -7,6 +7,7 @@ objects serve a live stream and a whole clip.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 
@@ -67,6 +68,7 @@ class RollingQuantile:
 
     Used for body lengths: the 90th percentile of a limb's image length over a few seconds is its
     length seen side-on, robust to foreshortening in some frames and to single bad detections.
+    Samples are kept in arrival order and in sorted order, so each update costs O(window).
     """
 
     def __init__(self, q: float, window_ms: float, max_samples: int = 256) -> None:
@@ -74,8 +76,9 @@ class RollingQuantile:
             raise ValueError("q must be within 0..1")
         self.q = q
         self.window_ms = window_ms
-        self._samples: deque[tuple[float, float]] = deque(maxlen=max_samples)
-        self._cached: float | None = None
+        self.max_samples = max_samples
+        self._samples: deque[tuple[float, float]] = deque()
+        self._sorted: list[float] = []
 
     def __len__(self) -> int:
         return len(self._samples)
@@ -84,22 +87,22 @@ class RollingQuantile:
         """Add one sample (NaN is ignored) and drop those older than the window."""
         if math.isfinite(x):
             self._samples.append((t_ms, x))
-            self._cached = None
-        while self._samples and t_ms - self._samples[0][0] > self.window_ms:
-            self._samples.popleft()
-            self._cached = None
+            bisect.insort(self._sorted, x)
+        while self._samples and (
+            t_ms - self._samples[0][0] > self.window_ms or len(self._samples) > self.max_samples
+        ):
+            _, old = self._samples.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, old)]
 
     def value(self) -> float:
         """The quantile of the samples in the window, NaN when there are none."""
-        if self._cached is None:
-            if not self._samples:
-                return math.nan
-            ordered = sorted(x for _, x in self._samples)
-            pos = self.q * (len(ordered) - 1)
-            lo = int(math.floor(pos))
-            hi = min(lo + 1, len(ordered) - 1)
-            self._cached = ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-        return self._cached
+        ordered = self._sorted
+        if not ordered:
+            return math.nan
+        pos = self.q * (len(ordered) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 class Ema:

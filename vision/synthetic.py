@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def v(x: float, y: float, z: float) -> Vec:
 
 def unit(a: Vec) -> Vec:
     """``a`` scaled to length 1."""
-    return a / float(np.linalg.norm(a))
+    return cast(Vec, a / float(np.linalg.norm(a)))
 
 
 def bend(root: Vec, end: Vec, l1: float, l2: float, towards: Vec) -> Vec:
@@ -51,7 +52,7 @@ def bend(root: Vec, end: Vec, l1: float, l2: float, towards: Vec) -> Vec:
     a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
     h = math.sqrt(max(l1 * l1 - a * a, 0.0))
     side = towards - float(towards @ u) * u
-    return root + a * u + h * unit(side)
+    return cast(Vec, root + a * u + h * unit(side))
 
 
 def _legs(joints: Joints, knee_hint: Vec) -> None:
@@ -135,26 +136,44 @@ def lunge(p: float, front: str = "l", step: float = 0.0) -> Joints:
     j[f"{front}_ankle"] = v(fx, 0.08 + lift, stride)
     j[f"{back}_ankle"] = v(-fx, 0.08 + 0.1 * p, 0.0)
     _legs(j, FORWARD)
-    _upper(j, hip_mid, lean=0.05, wrists=(hip_mid + v(0.2, 0.05, 0.0), hip_mid + v(-0.2, 0.05, 0.0)))
+    _upper(
+        j, hip_mid, lean=0.05, wrists=(hip_mid + v(0.2, 0.05, 0.0), hip_mid + v(-0.2, 0.05, 0.0))
+    )
     return j
 
 
-def pushup(p: float, sag: float = 0.0) -> Joints:
-    """Push-up: plank with straight arms at 0, chest near the floor at 1; ``sag`` drops the hips (m)."""
-    reach = TORSO + LEG
+def pushup(p: float, sag: float = 0.0, kneeling: float = 0.0) -> Joints:
+    """Push-up: plank with straight arms at 0, chest near the floor at 1.
+
+    ``sag`` drops the hips (metres); ``kneeling=1`` rests on the knees (a knee push-up).
+    """
+    pivot_len = TORSO + (THIGH if kneeling else LEG)
     arm = UPPER_ARM + FOREARM
     shoulder_h = arm * 0.98 - 0.62 * arm * p
-    horiz = math.sqrt(max(reach**2 - (shoulder_h - 0.08) ** 2, 0.01))
-    ankle_mid = v(0.0, 0.08, 0.0)
+    horiz = math.sqrt(max(pivot_len**2 - (shoulder_h - 0.08) ** 2, 0.01))
+    pivot = v(0.0, 0.08, 0.0)  # ankles (or knees) on the floor
     sh_mid = v(0.0, shoulder_h, horiz)
-    body = unit(sh_mid - ankle_mid)
-    hip_mid = ankle_mid + LEG * body - v(0.0, sag, 0.0)
+    body = unit(sh_mid - pivot)
+    hip_mid = pivot + (THIGH if kneeling else LEG) * body - v(0.0, sag, 0.0)
     j: Joints = {}
     j["l_hip"], j["r_hip"] = _hips(hip_mid)
-    j["l_ankle"], j["r_ankle"] = v(0.1, 0.08, 0.0), v(-0.1, 0.08, 0.0)
-    _legs(j, -UP)
+    if kneeling:
+        for s, x in (("l", 0.1), ("r", -0.1)):
+            j[f"{s}_knee"] = v(x, 0.08, 0.0)
+            j[f"{s}_ankle"] = v(x, 0.08 + 0.6 * SHIN, -0.8 * SHIN)
+    else:
+        j["l_ankle"], j["r_ankle"] = v(0.1, 0.08, 0.0), v(-0.1, 0.08, 0.0)
+        _legs(j, -UP)
     hands = (v(0.24, 0.03, horiz), v(-0.24, 0.03, horiz))
-    _upper(j, hip_mid, 0.0, wrists=hands, elbow_hint=-FORWARD, torso_dir=unit(sh_mid - hip_mid), face=-UP)
+    _upper(
+        j,
+        hip_mid,
+        0.0,
+        wrists=hands,
+        elbow_hint=-FORWARD,
+        torso_dir=unit(sh_mid - hip_mid),
+        face=-UP,
+    )
     return j
 
 
@@ -184,7 +203,15 @@ def jumping_jack(p: float, arms: float = 1.0) -> Joints:
     j["l_ankle"], j["r_ankle"] = v(spread, 0.08, 0.0), v(-spread, 0.08, 0.0)
     _legs(j, FORWARD)
     beta = 0.25 + 2.6 * p * arms
-    _upper(j, hip, 0.0, arm_dirs=(v(math.sin(beta), -math.cos(beta), 0.05), v(-math.sin(beta), -math.cos(beta), 0.05)))
+    _upper(
+        j,
+        hip,
+        0.0,
+        arm_dirs=(
+            v(math.sin(beta), -math.cos(beta), 0.05),
+            v(-math.sin(beta), -math.cos(beta), 0.05),
+        ),
+    )
     return j
 
 
@@ -253,7 +280,10 @@ class Camera:
             r = math.radians(self.roll)
             cx, cy = self.aspect / 2, 0.5
             dx, dy = px - cx, py - cy
-            px, py = cx + dx * math.cos(r) - dy * math.sin(r), cy + dx * math.sin(r) + dy * math.cos(r)
+            px, py = (
+                cx + dx * math.cos(r) - dy * math.sin(r),
+                cy + dx * math.sin(r) + dy * math.cos(r),
+            )
         image = np.stack([px / self.aspect, py, depth / self.height / self.aspect], axis=1)
         world = np.stack([cam_x - offset_x, -up, depth], axis=1)
         hip = (world[L.LEFT_HIP] + world[L.RIGHT_HIP]) / 2
@@ -273,7 +303,17 @@ def visibility(points: FloatArray, camera: Camera) -> FloatArray:
     for side, other in (("LEFT", "RIGHT"), ("RIGHT", "LEFT")):
         behind = (depth[L[f"{side}_HIP"]] - depth[L[f"{other}_HIP"]]) / max(width, 1e-6)
         level = 0.97 - 0.62 * min(1.0, max(0.0, (behind - 0.3) / 0.6))
-        for joint in ("ELBOW", "WRIST", "PINKY", "INDEX", "THUMB", "KNEE", "ANKLE", "HEEL", "FOOT_INDEX"):
+        for joint in (
+            "ELBOW",
+            "WRIST",
+            "PINKY",
+            "INDEX",
+            "THUMB",
+            "KNEE",
+            "ANKLE",
+            "HEEL",
+            "FOOT_INDEX",
+        ):
             vis[L[f"{side}_{joint}"]] = level
     return vis
 
@@ -300,7 +340,7 @@ def pose_for(exercise: str, p: float, rep: int, u: float, **options: float) -> J
         front = "l" if rep % 2 == 0 else "r"
         step = min(1.0, u / 0.2) if u < 0.5 else min(1.0, (1 - u) / 0.2)
         return lunge(p, front=front, step=step)
-    return EXERCISES[exercise](p, **options)  # type: ignore[call-arg]
+    return EXERCISES[exercise](p, **options)
 
 
 def blend(a: Joints, b: Joints, w: float) -> Joints:
@@ -381,7 +421,9 @@ def sequence(
         marks[:, :3] = image
         marks[:, 3] = visibility(points, cam)
         if noise > 0:
-            marks[:, :2] += rng.normal(0.0, noise, (NUM_LANDMARKS, 2)) * np.array([1 / cam.aspect, 1])
+            marks[:, :2] += rng.normal(0.0, noise, (NUM_LANDMARKS, 2)) * np.array(
+                [1 / cam.aspect, 1]
+            )
             world = world + rng.normal(0.0, noise * cam.height, world.shape)
         off = (marks[:, 0] < -0.05) | (marks[:, 0] > 1.05)
         marks[off, 3] = 0.05

@@ -36,29 +36,35 @@ class LoggedSetFacts:
 
 
 async def _previous_bests(conn: BaseDBAsyncClient, facts: LoggedSetFacts) -> dict[str, Any]:
-    """One query: the bests before this set, over this user's completed working sets of the exercise."""
+    """One query: the standing bests, read from the record history (small), not from every set.
+
+    Every completed working set passes through :func:`detect_records`, so the best of each kind is
+    always the highest record row still standing; deleting or correcting a set withdraws its rows.
+    The cost therefore stays flat however many years of sets a user has.
+    """
     p = Params(conn)
-    user, exercise, workout, this_set = (
-        p(facts.user_id),
-        p(facts.exercise_id),
-        p(facts.workout_id),
-        p(facts.set_id),
-    )
-    weight = p(facts.weight_kg)
+    user, exercise, workout = p(facts.user_id), p(facts.exercise_id), p(facts.workout_id)
+    this_set, weight = p(facts.set_id), p(facts.weight_kg)
+    kind = {k: f"'{k.value}'" for k in RecordKind}
     sql = f"""
-        SELECT MAX(weight_kg) AS max_weight, MAX(e1rm_kg) AS best_e1rm,
-               MAX(distance_m) AS longest_distance, MAX(duration_s) AS longest_duration,
-               MAX(CASE WHEN weight_kg = {weight} THEN reps END) AS reps_at_weight,
-               MIN(CASE WHEN distance_m >= {MIN_PACE_DISTANCE_M} AND duration_s > 0
-                        THEN duration_s * 1000.0 / distance_m END) AS fastest_pace,
-               SUM(CASE WHEN workout_id = {workout} THEN volume_kg END) AS session_volume_before,
-               (SELECT MAX(value) FROM personal_records
-                 WHERE user_id = {user} AND exercise_id = {exercise}
-                   AND kind = '{RecordKind.MAX_SESSION_VOLUME.value}'
-                   AND workout_id <> {workout}) AS best_session_volume
-          FROM workout_sets
-         WHERE user_id = {user} AND exercise_id = {exercise} AND id <> {this_set}
-           AND is_warmup = FALSE AND completed = TRUE
+        SELECT MAX(CASE WHEN kind = {kind[RecordKind.MAX_WEIGHT]} THEN value END) AS max_weight,
+               MAX(CASE WHEN kind = {kind[RecordKind.BEST_E1RM]} THEN value END) AS best_e1rm,
+               MAX(CASE WHEN kind = {kind[RecordKind.LONGEST_DISTANCE]} THEN value END)
+                   AS longest_distance,
+               MAX(CASE WHEN kind = {kind[RecordKind.LONGEST_DURATION]} THEN value END)
+                   AS longest_duration,
+               MAX(CASE WHEN kind = {kind[RecordKind.MAX_REPS_AT_WEIGHT]} AND weight_kg = {weight}
+                        THEN value END) AS reps_at_weight,
+               MIN(CASE WHEN kind = {kind[RecordKind.FASTEST_PACE]} THEN value END) AS fastest_pace,
+               MAX(CASE WHEN kind = {kind[RecordKind.MAX_SESSION_VOLUME]} AND workout_id <> {workout}
+                        THEN value END) AS best_session_volume,
+               MAX(CASE WHEN kind = {kind[RecordKind.MAX_SESSION_VOLUME]} AND workout_id = {workout}
+                        THEN id END) AS session_record_id,
+               (SELECT SUM(volume_kg) FROM workout_sets
+                 WHERE workout_id = {workout} AND exercise_id = {exercise} AND id <> {this_set}
+                   AND is_warmup = FALSE AND completed = TRUE) AS session_volume_before
+          FROM personal_records
+         WHERE user_id = {user} AND exercise_id = {exercise}
     """
     rows = await conn.execute_query_dict(sql, p.values)
     return rows[0] if rows else {}
@@ -108,7 +114,11 @@ async def detect_records(conn: BaseDBAsyncClient, facts: LoggedSetFacts) -> list
     if facts.volume_kg:
         session_total = (_float(bests.get("session_volume_before")) or 0.0) + facts.volume_kg
         session = await _session_volume(
-            conn, facts, session_total, _float(bests.get("best_session_volume"))
+            conn,
+            facts,
+            session_total,
+            _float(bests.get("best_session_volume")),
+            bests.get("session_record_id"),
         )
         if session is not None:
             stored.append(session)
@@ -144,28 +154,22 @@ async def _store(
 
 
 async def _session_volume(
-    conn: BaseDBAsyncClient, facts: LoggedSetFacts, total: float, best_elsewhere: float | None
+    conn: BaseDBAsyncClient,
+    facts: LoggedSetFacts,
+    total: float,
+    best_elsewhere: float | None,
+    existing_id: int | None,
 ) -> PersonalRecord | None:
     """The session-volume record grows set by set: one row per workout, updated in place."""
     if best_elsewhere is not None and total <= best_elsewhere:
         return None
-    existing = (
-        await PersonalRecord.filter(
-            user_id=facts.user_id,
-            exercise_id=facts.exercise_id,
-            workout_id=facts.workout_id,
-            kind=RecordKind.MAX_SESSION_VOLUME,
+    if existing_id is not None:
+        p = Params(conn)
+        await conn.execute_query(
+            f"UPDATE personal_records SET value = {p(total)}, set_id = {p(facts.set_id)},"
+            f" achieved_at = {p(facts.performed_at)} WHERE id = {p(int(existing_id))}",
+            p.values,
         )
-        .using_db(conn)
-        .first()
-    )
-    if existing is not None:
-        existing.value, existing.set_id, existing.achieved_at = (
-            total,
-            facts.set_id,
-            facts.performed_at,
-        )
-        await existing.save(using_db=conn, update_fields=["value", "set_id", "achieved_at"])
         return None  # already announced for this workout
     return await _store(conn, facts, RecordKind.MAX_SESSION_VOLUME, total, best_elsewhere, None)
 

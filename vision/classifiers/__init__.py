@@ -16,10 +16,23 @@ from fithub.vision.reps import ExerciseModel
 
 BUILTIN_EXERCISES: tuple[type[ExerciseModel], ...] = (Squat, PushUp, Lunge, SitUp, JumpingJack)
 
-__all__ = ["BUILTIN_EXERCISES", "JumpingJack", "Lunge", "PushUp", "SitUp", "Squat"]
+__all__ = [
+    "BUILTIN_EXERCISES",
+    "builtin_classifiers",
+    "JumpingJack",
+    "Lunge",
+    "PushUp",
+    "SitUp",
+    "Squat",
+]
 
 
 @hookimpl
 def register_exercise_classifiers(hub: PluginHost) -> list[type[ExerciseClassifier]]:
     """The five built-in exercises: squat, push-up, lunge, sit-up and jumping jack."""
     return list(BUILTIN_EXERCISES)
+
+
+def builtin_classifiers() -> dict[str, ExerciseModel]:
+    """One instance of each built-in exercise, by name."""
+    return {cls.name: cls() for cls in BUILTIN_EXERCISES}

@@ -37,7 +37,9 @@ class JumpingJack(ExerciseModel):
         if math.isfinite(arm) and arm > 0:
             for side in ("left", "right"):
                 joints = SIDES[side]
-                raised[side] = float(frame.xy(joints["shoulder"])[1] - frame.xy(joints["wrist"])[1]) / arm
+                raised[side] = (
+                    float(frame.xy(joints["shoulder"])[1] - frame.xy(joints["wrist"])[1]) / arm
+                )
         hands = mean_visible(frame, raised, ("shoulder", "wrist"))
         parts = [p for p in (spread, hands) if math.isfinite(p)]
         signal = sum(parts) / 2.0 if len(parts) == 2 else math.nan
@@ -49,7 +51,9 @@ class JumpingJack(ExerciseModel):
             "feet_apart": feet_apart(frame),
             "hands_raised": hands,
             "sideways": sideways_stance(frame),
-            "hands_over_head": (nose_y - wrist_y) / arm if math.isfinite(arm) and arm > 0 else math.nan,
+            "hands_over_head": (nose_y - wrist_y) / arm
+            if math.isfinite(arm) and arm > 0
+            else math.nan,
             "feet_to_shoulders": spread * leg / shoulders if shoulders > 1e-6 else math.nan,
         }
         return Measure(signal, standing(frame), form)
@@ -58,7 +62,9 @@ class JumpingJack(ExerciseModel):
         cues: list[Cue] = []
         over = rep.peak.get("hands_over_head", math.nan)
         if over < 0.2:
-            cues.append(Cue("arms_overhead", "Swing your arms all the way overhead", min(0.4, 0.2 - over)))
+            cues.append(
+                Cue("arms_overhead", "Swing your arms all the way overhead", min(0.4, 0.2 - over))
+            )
         feet = rep.peak.get("feet_to_shoulders", math.nan)
         if feet < 1.3:
             cues.append(Cue("feet_width", "Jump your feet wider apart", min(0.3, (1.3 - feet) / 2)))

@@ -10,6 +10,7 @@ from fithub.vision.events import Cue
 from fithub.vision.features import (
     hip_drop,
     knee_asymmetry,
+    knee_split,
     ramp,
     side_angle,
     standing,
@@ -48,6 +49,7 @@ class Lunge(ExerciseModel):
         form = {
             "torso_lean": torso,
             "knee_asymmetry": knee_asymmetry(frame, leg),
+            "knee_split": knee_split(frame, leg),
             "front_knee_angle": left if front == "left" else right,
         }
         signal = split_drop(hip_drop(frame, leg), form["knee_asymmetry"])
@@ -55,7 +57,7 @@ class Lunge(ExerciseModel):
 
     def assess(self, rep: RepSummary) -> list[Cue]:
         cues: list[Cue] = []
-        knee = rep.at_extreme.get("front_knee_angle", math.nan)
+        knee = rep.bottom.get("front_knee_angle", math.nan)
         if knee > 125.0:
             cues.append(
                 Cue(
@@ -64,9 +66,11 @@ class Lunge(ExerciseModel):
                     min(0.4, (knee - 125.0) / 60.0),
                 )
             )
-        lean = rep.at_extreme.get("torso_lean", math.nan)
+        lean = rep.bottom.get("torso_lean", math.nan)
         if lean > 25.0:
-            cues.append(Cue("torso_lean", "Keep your torso upright", min(0.3, (lean - 25.0) / 50.0)))
+            cues.append(
+                Cue("torso_lean", "Keep your torso upright", min(0.3, (lean - 25.0) / 50.0))
+            )
         return cues
 
     def live_cues(self, measure: Measure, progress: float) -> list[Cue]:
@@ -76,5 +80,5 @@ class Lunge(ExerciseModel):
 
     def match(self, rep: RepSummary) -> float:
         # A split stance at the bottom (one knee far lower than the other): a lunge, not a squat.
-        split = rep.bottom.get("knee_asymmetry", math.nan)
+        split = rep.bottom.get("knee_split", math.nan)
         return rep.posture * ramp(split, 0.1, 0.25)

@@ -10,6 +10,7 @@ import numpy as np
 from fithub.vision.body import BodyScale
 from fithub.vision.events import Cue
 from fithub.vision.features import (
+    chest_up,
     mean_visible,
     ramp,
     side_angle,
@@ -17,7 +18,6 @@ from fithub.vision.features import (
     world_arm_length,
 )
 from fithub.vision.landmarks import SIDES, PoseFrame, Side, better_side, torso_length
-from fithub.vision.landmarks import Landmark as L
 from fithub.vision.reps import ExerciseModel, Measure, RepSummary
 
 ARM = ("shoulder", "elbow", "wrist")
@@ -84,22 +84,34 @@ class PushUp(ExerciseModel):
                 lowered[side] = 1.0 - float(drop) / arm
         signal = mean_visible(frame, lowered, ARM)
         incl = torso_inclination(frame)
-        # The start position is a plank: body horizontal, legs straight, hands under the shoulders.
-        legs = max(
+        # The start position is a plank: body horizontal, hips extended (straight legs, or thighs in
+        # line with the body on the knees), hands under the shoulders. A sit-up's lying position
+        # bends both hips and knees.
+        knees = max(
             side_angle(frame, "left", "hip", "knee", "ankle"),
             side_angle(frame, "right", "hip", "knee", "ankle"),
         )
+        hips = max(
+            side_angle(frame, "left", "shoulder", "hip", "knee"),
+            side_angle(frame, "right", "shoulder", "hip", "knee"),
+        )
+        extended = max(ramp(knees, 120.0, 145.0), ramp(hips, 135.0, 155.0))
         horizontal = ramp(incl, 45.0, 60.0)
         if frame.world is None and math.isfinite(arm) and arm > 0:
             # Image only: a torso much shorter than the arm points at the camera (head-on plank).
             horizontal = max(horizontal, ramp(torso_length(frame) / arm, 0.6, 0.4))
-        posture = horizontal * ramp(legs, 120.0, 145.0) * ramp(_support(frame), 0.2, 0.5)
-        form = {"hip_line": hip_line_offset(frame), "lowered": signal, "torso_incline": incl}
+        posture = horizontal * extended * ramp(_support(frame), 0.2, 0.5)
+        form = {
+            "hip_line": hip_line_offset(frame),
+            "lowered": signal,
+            "torso_incline": incl,
+            "chest_up": chest_up(frame),
+        }
         return Measure(signal, posture, form)
 
     def assess(self, rep: RepSummary) -> list[Cue]:
         cues: list[Cue] = []
-        lowered = rep.at_extreme.get("lowered", math.nan)
+        lowered = rep.peak.get("lowered", math.nan)
         if lowered < 0.5:
             cues.append(Cue("pushup_depth", DEPTH, min(0.4, 0.1 + (0.5 - lowered))))
         sag = rep.peak.get("hip_line", math.nan)
@@ -109,6 +121,11 @@ class PushUp(ExerciseModel):
         elif pike < PIKE:
             cues.append(Cue("hips_piking", PIKING, min(0.4, 0.1 + 2 * (PIKE - pike))))
         return cues
+
+    def match(self, rep: RepSummary) -> float:
+        # Chest to the floor all the way through (a sit-up or a crunch faces up).
+        up = rep.peak.get("chest_up", math.nan)
+        return rep.posture * (ramp(up, 0.0, -0.4) if math.isfinite(up) else 1.0)
 
     def live_cues(self, measure: Measure, progress: float) -> list[Cue]:
         line = measure.form.get("hip_line", math.nan)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from fithub.vision.body import BodyScale
 from fithub.vision.events import Cue
-from fithub.vision.features import ramp, side_angle, torso_inclination
+from fithub.vision.features import chest_up, ramp, side_angle, torso_inclination
 from fithub.vision.landmarks import Landmark as L
 from fithub.vision.landmarks import PoseFrame
 from fithub.vision.reps import ExerciseModel, Measure, RepSummary
@@ -30,7 +30,13 @@ def torso_elevation(frame: PoseFrame, body: BodyScale) -> float:
         return math.nan
     if not frame.visible(L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP, threshold=0.3):
         return math.nan
-    return float(frame.mid_xy(L.LEFT_HIP, L.RIGHT_HIP)[1] - frame.mid_xy(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[1]) / length
+    return (
+        float(
+            frame.mid_xy(L.LEFT_HIP, L.RIGHT_HIP)[1]
+            - frame.mid_xy(L.LEFT_SHOULDER, L.RIGHT_SHOULDER)[1]
+        )
+        / length
+    )
 
 
 class SitUp(ExerciseModel):
@@ -49,17 +55,29 @@ class SitUp(ExerciseModel):
             side_angle(frame, "right", "hip", "knee", "ankle"),
         )
         # The start position is lying back (the torso well off vertical).
-        form = {"torso_incline": incl, "raised": signal, "knee_angle": knee}
+        form = {
+            "torso_incline": incl,
+            "raised": signal,
+            "knee_angle": knee,
+            "chest_up": chest_up(frame),
+        }
         return Measure(signal, ramp(incl, 40.0, 55.0), form)
 
     def assess(self, rep: RepSummary) -> list[Cue]:
-        top = rep.at_extreme.get("torso_incline", math.nan)
+        top = rep.low.get("torso_incline", math.nan)
         if top > 50.0:
             return [
-                Cue("situp_range", "Sit all the way up: chest towards your knees", min(0.4, (top - 50.0) / 50.0))
+                Cue(
+                    "situp_range",
+                    "Sit all the way up: chest towards your knees",
+                    min(0.4, (top - 50.0) / 50.0),
+                )
             ]
         return []
 
     def match(self, rep: RepSummary) -> float:
-        # Knees bent (feet planted or hooked): a sit-up, not a push-up or a plank.
-        return rep.posture * ramp(rep.bottom.get("knee_angle", math.nan), 165.0, 140.0)
+        # Lying on the back (chest up, unlike a push-up) with the knees bent (feet planted or
+        # hooked): a sit-up.
+        up = rep.peak.get("chest_up", math.nan)
+        on_back = ramp(up, 0.0, 0.4) if math.isfinite(up) else 1.0
+        return rep.posture * on_back * ramp(rep.bottom.get("knee_angle", math.nan), 165.0, 140.0)

@@ -12,6 +12,7 @@ from fithub.vision.features import (
     frontality,
     hip_drop,
     knee_asymmetry,
+    knee_split,
     ramp,
     standing,
     torso_inclination,
@@ -36,6 +37,7 @@ class Squat(ExerciseModel):
         form: dict[str, float] = {
             "torso_lean": torso,
             "knee_asymmetry": knee_asymmetry(frame, leg),
+            "knee_split": knee_split(frame, leg),
             "feet_spread": feet_spread(frame, leg),
         }
         if math.isfinite(thigh) and thigh > 0:
@@ -54,7 +56,7 @@ class Squat(ExerciseModel):
 
     def assess(self, rep: RepSummary) -> list[Cue]:
         cues: list[Cue] = []
-        above = rep.at_extreme.get("hip_above_knee", math.nan)
+        above = rep.bottom.get("hip_above_knee", math.nan)
         if above > 0.3:
             cues.append(
                 Cue("squat_depth", "Squat deeper: hips down to knee height", min(0.4, above * 0.6))
@@ -64,7 +66,7 @@ class Squat(ExerciseModel):
             cues.append(
                 Cue("knees_caving", "Push your knees out over your toes", min(0.4, (0.8 - ratio)))
             )
-        lean = rep.at_extreme.get("torso_lean", math.nan)
+        lean = rep.bottom.get("torso_lean", math.nan)
         if lean > 55.0:
             cues.append(Cue("torso_lean", "Keep your chest up", min(0.3, (lean - 55.0) / 50.0)))
         return cues
@@ -81,7 +83,7 @@ class Squat(ExerciseModel):
     def match(self, rep: RepSummary) -> float:
         # Both knees at the same height at the bottom: a squat, not a lunge; and the feet stay
         # planted: a squat, not a jumping jack (whose landing dips the hips too).
-        split = rep.bottom.get("knee_asymmetry", math.nan)
+        split = rep.bottom.get("knee_split", math.nan)
         jump = rep.peak.get("feet_spread", math.nan) - rep.low.get("feet_spread", math.nan)
         planted = ramp(jump, 0.25, 0.12) if math.isfinite(jump) else 1.0
         return rep.posture * ramp(split, 0.25, 0.1) * planted
