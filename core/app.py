@@ -29,6 +29,8 @@ from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
 from fithub.core.workouts.template_routes import bp as templates_bp
+from fithub.streaming.hub import create_live_hub
+from fithub.streaming.routes import bp as streaming_bp
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     metrics = observability.Metrics()
     app.config["FITHUB"] = runtime
     app.config["FITHUB_METRICS"] = metrics
+    app.config["FITHUB_LIVE"] = create_live_hub(runtime)
 
     QuartSchema(
         app,
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         body_bp,
         coaching_bp,
         privacy_bp,
+        streaming_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -123,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         scheduler = app.config.pop("FITHUB_SCHEDULER", None)
         if scheduler is not None:
             scheduler.cancel()
+        await app.config["FITHUB_LIVE"].close()
         await jobs.stop_worker()
         await close_db()
         if runtime.redis is not None:

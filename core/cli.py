@@ -67,7 +67,9 @@ def serve(host: str, port: int, access_log: bool) -> None:
     config.errorlog = logging.getLogger("hypercorn.error")  # our JSON handler, not its own
     config.keep_alive_timeout = 75
     config.graceful_timeout = 10
-    app = create_app(_settings())
+    settings = _settings()
+    config.websocket_max_message_size = settings.live_max_message_bytes * 2  # ours answers first
+    app = create_app(settings)
     logging.getLogger("fithub").info(
         "fithub serving on http://%s:%s  (docs: http://%s:%s/docs)", host, port, host, port
     )

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    live_resume_window_s: int = Field(180, ge=1, le=3600, description="a dropped stream may resume")
+    live_max_message_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
+    pose_workers: int = Field(0, ge=0, le=64, description="pose processes; 0: one per core")
     in_process_worker_threads: int = Field(2, ge=1, le=32)
 
     @model_validator(mode="after")

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("fithub.jobs")
 
 # Modules whose import registers jobs; later domains add theirs here.
-JOB_MODULES: tuple[str, ...] = ("fithub.core.accounts.jobs", "fithub.core.coaching.jobs")
+JOB_MODULES: tuple[str, ...] = (
+    "fithub.core.accounts.jobs",
+    "fithub.core.coaching.jobs",
+    "fithub.streaming.jobs",
+)
 QUEUE = "fithub"
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -72,14 +76,15 @@ def job_runtime() -> Runtime:
 
 
 def _on_job_loop(spec: JobSpec) -> Callable[..., Any]:
-    def run(*args: Any) -> Any:
+    def run(*args: Any) -> None:
         loop = _state.loop
         if loop is None or loop.is_closed():
             raise RuntimeError("no job loop is running")
         coroutine = spec.function(*args)
         if not asyncio.iscoroutine(coroutine):
             raise TypeError(f"job {spec.name} must be an async function")
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        return None  # results are logged by the job itself; dramatiq keeps none
 
     run.__name__ = spec.name.replace(".", "_")
     return run

@@ -30,6 +30,7 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("coaching.mark_missed_assignments", 3600),
     Schedule("accounts.purge_expired_sessions", 24 * 3600, (7,)),
+    Schedule("streaming.finalize_abandoned", 60),
 )
 
 

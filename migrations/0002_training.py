@@ -242,10 +242,11 @@ class Migration(migrations.Migration):
                 ('source', fields.CharField(default='manual', description='manual, template, live, import', max_length=32)),
                 ('template_version', fields.ForeignKeyField('fithub.TemplateVersion', source_field='template_version_id', null=True, db_constraint=True, to_field='id', related_name='workouts', on_delete=OnDelete.SET_NULL)),
                 ('assignment_id', fields.BigIntField(null=True)),
+                ('client_ref', fields.CharField(null=True, description='idempotency key of the client that made it', max_length=80)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'workouts', 'app': 'fithub', 'indexes': [Index(fields=['user_id', 'id']), Index(fields=['user_id', 'status', 'completed_at']), Index(fields=['user_id', 'scheduled_at'])], 'pk_attr': 'id'},
+            options={'table': 'workouts', 'app': 'fithub', 'unique_together': (('user_id', 'client_ref'),), 'indexes': [Index(fields=['user_id', 'id']), Index(fields=['user_id', 'status', 'completed_at']), Index(fields=['user_id', 'scheduled_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

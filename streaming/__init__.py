@@ -1,1 +1,1 @@
-"""fithub streaming (built in a later issue)."""
+"""Live workout streaming over WebSocket: camera frames or landmarks in, reps and form cues out."""

@@ -24,6 +24,14 @@ SEGMENTS: dict[str, tuple[str, ...]] = {
 
 #: Visibility a joint needs for its segment to be measured.
 SEGMENT_VISIBILITY = 0.5
+#: Average adult proportions, standing in for a segment not seen lately (feet or hands out of the
+#: frame): segment = ratio x the other segment.
+PROPORTIONS: dict[str, tuple[str, float]] = {
+    "shin": ("thigh", 0.98),
+    "leg": ("thigh", 1.98),
+    "forearm": ("upper_arm", 0.9),
+    "arm": ("upper_arm", 1.9),
+}
 
 
 class BodyScale:
@@ -57,8 +65,15 @@ class BodyScale:
         return self._torso.value()
 
     def segment(self, name: str) -> float:
-        """Length of a segment in :data:`SEGMENTS` (the longer visible side), NaN until seen."""
-        return self._segments[name].value()
+        """Length of a segment in :data:`SEGMENTS` (the longer visible side), NaN until seen.
+
+        A segment not seen in the window is estimated from its neighbour by :data:`PROPORTIONS`.
+        """
+        value = self._segments[name].value()
+        if math.isnan(value) and name in PROPORTIONS:
+            base, ratio = PROPORTIONS[name]
+            value = self._segments[base].value() * ratio
+        return value
 
 
 _BONES = (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"))

@@ -23,7 +23,7 @@ from fithub.vision.landmarks import (
     joint_angle,
 )
 
-L, R = Landmark, Landmark
+L = Landmark
 #: Visibility enough to use a landmark for a height (lower than for lengths: ankles are often dim).
 HEIGHT_VISIBILITY = 0.3
 
@@ -35,32 +35,24 @@ def ramp(x: float, lo: float, hi: float) -> float:
     return max(0.0, min(1.0, (x - lo) / (hi - lo)))
 
 
-def _mid(frame: PoseFrame, a: int, b: int) -> tuple[FloatArray, bool]:
-    """World midpoint if known (True), else the image midpoint (False)."""
+def _mid(frame: PoseFrame, a: int, b: int) -> FloatArray:
+    """World midpoint of two landmarks if known, else their image midpoint."""
     world = frame.mid_world(a, b)
-    if world is not None:
-        return world, True
-    return frame.mid_xy(a, b), False
+    return world if world is not None else frame.mid_xy(a, b)
 
 
 def torso_inclination(frame: PoseFrame) -> float:
     """Torso angle from vertical in degrees: 0 upright, 90 lying (world if known, else image)."""
-    top, _ = _mid(frame, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    bottom, _ = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
+    top = _mid(frame, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    bottom = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
     return inclination(top, bottom)
 
 
 def leg_inclination(frame: PoseFrame) -> float:
     """Angle of hips→ankles from vertical in degrees: 0 standing, 90 legs along the floor."""
-    top, _ = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
-    bottom, _ = _mid(frame, L.LEFT_ANKLE, L.RIGHT_ANKLE)
+    top = _mid(frame, L.LEFT_HIP, L.RIGHT_HIP)
+    bottom = _mid(frame, L.LEFT_ANKLE, L.RIGHT_ANKLE)
     return inclination(top, bottom)
-
-
-def world_or_image(frame: PoseFrame, index: int) -> FloatArray:
-    """World position of a landmark if known, else its image position."""
-    world = frame.world_xyz(index)
-    return world if world is not None else frame.xy(index)
 
 
 def angle_at(frame: PoseFrame, a: int, b: int, c: int) -> float:
@@ -78,14 +70,25 @@ def side_angle(frame: PoseFrame, side: Side, a: str, b: str, c: str) -> float:
     return angle_at(frame, joints[a], joints[b], joints[c])
 
 
-def floor_y(frame: PoseFrame) -> float:
-    """Image height of the floor under the person: the lower visible ankle (NaN if none)."""
-    ys = [
+def floor_y(frame: PoseFrame, shin_length: float = math.nan) -> float:
+    """Image height of the floor under the person: the lower visible ankle.
+
+    With the feet out of the frame, the lower visible knee plus a shin's length stands in; NaN when
+    neither is seen.
+    """
+    ankles = [
         float(frame.xy(i)[1])
-        for i in (L.LEFT_ANKLE, R.RIGHT_ANKLE)
+        for i in (L.LEFT_ANKLE, L.RIGHT_ANKLE)
         if frame.visibility(i) >= HEIGHT_VISIBILITY
     ]
-    return max(ys) if ys else math.nan
+    if ankles:
+        return max(ankles)
+    knees = [
+        float(frame.xy(i)[1])
+        for i in (L.LEFT_KNEE, L.RIGHT_KNEE)
+        if frame.visibility(i) >= HEIGHT_VISIBILITY
+    ]
+    return max(knees) + shin_length if knees else math.nan
 
 
 def frontality(frame: PoseFrame) -> float:
@@ -94,7 +97,7 @@ def frontality(frame: PoseFrame) -> float:
     The share of the shoulder line that lies across the image (world x) rather than along the
     line of sight; image-only frames give NaN.
     """
-    a, b = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(R.RIGHT_SHOULDER)
+    a, b = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(L.RIGHT_SHOULDER)
     if a is None or b is None:
         return math.nan
     v = a - b
@@ -118,25 +121,25 @@ def mean_visible(frame: PoseFrame, values: dict[Side, float], joints: tuple[str,
     return max(fallback)[1] if fallback else math.nan
 
 
-def hip_drop(frame: PoseFrame, leg_length: float) -> float:
+def hip_drop(frame: PoseFrame, leg_length: float, shin_length: float = math.nan) -> float:
     """How far the hips are below standing height, in leg lengths (0 standing, ~0.5 deep squat).
 
-    One minus the hips' height above the floor (the lower visible ankle) over the leg's length; NaN
-    when the hips or both ankles are not visible.
+    One minus the hips' height above the floor (:func:`floor_y`) over the leg's length; NaN when
+    the hips or the floor are not visible.
     """
     if not (math.isfinite(leg_length) and leg_length > 0):
         return math.nan
-    if not frame.visible(L.LEFT_HIP, R.RIGHT_HIP, threshold=HEIGHT_VISIBILITY):
+    if not frame.visible(L.LEFT_HIP, L.RIGHT_HIP, threshold=HEIGHT_VISIBILITY):
         return math.nan
-    hip = frame.mid_xy(L.LEFT_HIP, R.RIGHT_HIP)
-    return 1.0 - (floor_y(frame) - float(hip[1])) / leg_length
+    hip = frame.mid_xy(L.LEFT_HIP, L.RIGHT_HIP)
+    return 1.0 - (floor_y(frame, shin_length) - float(hip[1])) / leg_length
 
 
 def knee_asymmetry(frame: PoseFrame, leg_length: float) -> float:
     """Height difference between the knees in leg lengths: ~0 in a squat, large in a lunge."""
     if not (math.isfinite(leg_length) and leg_length > 0):
         return math.nan
-    dy = float(frame.xy(L.LEFT_KNEE)[1] - frame.xy(R.RIGHT_KNEE)[1])
+    dy = float(frame.xy(L.LEFT_KNEE)[1] - frame.xy(L.RIGHT_KNEE)[1])
     return abs(dy) / leg_length
 
 
@@ -155,12 +158,23 @@ def world_arm_length(frame: PoseFrame, side: Side) -> float:
 
 
 def feet_spread(frame: PoseFrame, leg_length: float) -> float:
-    """Horizontal image distance between the ankles, in leg lengths (NaN if not visible)."""
+    """Horizontal image distance between the ankles, in leg lengths.
+
+    With the feet out of the frame it is extrapolated from the knees (halfway down the legs): twice
+    the knees' spread less the hips'. NaN when neither ankles nor knees are visible.
+    """
     if not (math.isfinite(leg_length) and leg_length > 0):
         return math.nan
-    if not frame.visible(L.LEFT_ANKLE, R.RIGHT_ANKLE, threshold=HEIGHT_VISIBILITY):
-        return math.nan
-    return abs(float(frame.xy(L.LEFT_ANKLE)[0] - frame.xy(R.RIGHT_ANKLE)[0])) / leg_length
+
+    def across(a: int, b: int) -> float:
+        return abs(float(frame.xy(a)[0] - frame.xy(b)[0]))
+
+    if frame.visible(L.LEFT_ANKLE, L.RIGHT_ANKLE, threshold=HEIGHT_VISIBILITY):
+        return across(L.LEFT_ANKLE, L.RIGHT_ANKLE) / leg_length
+    if frame.visible(L.LEFT_KNEE, L.RIGHT_KNEE, threshold=HEIGHT_VISIBILITY):
+        knees, hips = across(L.LEFT_KNEE, L.RIGHT_KNEE), across(L.LEFT_HIP, L.RIGHT_HIP)
+        return max(0.0, 2 * knees - hips) / leg_length
+    return math.nan
 
 
 def sideways_stance(frame: PoseFrame) -> float:
@@ -170,8 +184,8 @@ def sideways_stance(frame: PoseFrame) -> float:
     spread the feet sideways, lunges split them front to back, whatever the camera's angle. NaN
     without world landmarks or when the feet are together.
     """
-    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(R.RIGHT_ANKLE)
-    lh, rh = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(R.RIGHT_HIP)
+    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(L.RIGHT_ANKLE)
+    lh, rh = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(L.RIGHT_HIP)
     if la is None or ra is None or lh is None or rh is None:
         return math.nan
     feet, hips = la - ra, lh - rh
@@ -183,7 +197,7 @@ def sideways_stance(frame: PoseFrame) -> float:
 
 def feet_apart(frame: PoseFrame) -> float:
     """Distance between the ankles in world space, in leg lengths (any view; NaN without world)."""
-    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(R.RIGHT_ANKLE)
+    la, ra = frame.world_xyz(L.LEFT_ANKLE), frame.world_xyz(L.RIGHT_ANKLE)
     hip, knee = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(L.LEFT_KNEE)
     if la is None or ra is None or hip is None or knee is None:
         return math.nan
@@ -197,7 +211,7 @@ def knee_split(frame: PoseFrame, leg_length: float) -> float:
     World landmarks have no perspective, so a camera above the person does not make the far knee
     look higher; without them this is :func:`knee_asymmetry` (image).
     """
-    lk, rk = frame.world_xyz(L.LEFT_KNEE), frame.world_xyz(R.RIGHT_KNEE)
+    lk, rk = frame.world_xyz(L.LEFT_KNEE), frame.world_xyz(L.RIGHT_KNEE)
     hip, ankle = frame.world_xyz(L.LEFT_HIP), frame.world_xyz(L.LEFT_ANKLE)
     if lk is None or rk is None or hip is None or ankle is None:
         return knee_asymmetry(frame, leg_length)
@@ -211,8 +225,8 @@ def chest_up(frame: PoseFrame) -> float:
     The chest's direction is the normal of the plane through the shoulders and the hips' midpoint
     (world y points down). Lying on the back faces up, a plank faces down. NaN without world.
     """
-    ls, rs = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(R.RIGHT_SHOULDER)
-    hips = frame.mid_world(L.LEFT_HIP, R.RIGHT_HIP)
+    ls, rs = frame.world_xyz(L.LEFT_SHOULDER), frame.world_xyz(L.RIGHT_SHOULDER)
+    hips = frame.mid_world(L.LEFT_HIP, L.RIGHT_HIP)
     if ls is None or rs is None or hips is None:
         return math.nan
     across = ls - rs  # towards the person's left

@@ -11,7 +11,7 @@ divided by a body length to become independent of the person's size and distance
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -184,39 +184,12 @@ def better_side(frame: PoseFrame, joints: Iterable[str]) -> Side:
     return "left" if left >= right else "right"
 
 
-def visible_sides(
-    frame: PoseFrame, joints: Sequence[str], threshold: float = MIN_VISIBILITY
-) -> list[Side]:
-    """Sides whose every joint in ``joints`` is visible; the better side alone if neither is."""
-    sides: list[Side] = [
-        s
-        for s in ("left", "right")
-        if frame.visible(*(SIDES[s][j] for j in joints), threshold=threshold)
-    ]
-    return sides
-
-
-def limb_length(frame: PoseFrame, side: Side, joints: Sequence[str]) -> float:
-    """Image length of a chain of joints on one side (e.g. hip→knee→ankle), frame heights."""
-    points = [frame.xy(SIDES[side][j]) for j in joints]
-    return sum(distance(p, q) for p, q in zip(points, points[1:], strict=False))
-
-
 def torso_length(frame: PoseFrame) -> float:
     """Image distance from the shoulders' midpoint to the hips' midpoint, frame heights."""
     return distance(
         frame.mid_xy(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
         frame.mid_xy(Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
     )
-
-
-def world_torso_inclination(frame: PoseFrame) -> float:
-    """Angle of the torso from vertical in world space (0 upright, 90 lying), NaN without world."""
-    top = frame.mid_world(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER)
-    bottom = frame.mid_world(Landmark.LEFT_HIP, Landmark.RIGHT_HIP)
-    if top is None or bottom is None:
-        return math.nan
-    return inclination(top, bottom)
 
 
 def frames_from_arrays(

@@ -4,8 +4,9 @@ An :class:`ExerciseModel` knows one exercise: from a :class:`~fithub.vision.land
 measures a body-normalised *movement signal* (higher = further into the rep), how well the frame
 fits the exercise's position (*posture*, used to ignore setting up and to recognise the exercise),
 and form measures; after each rep it names what lowered the form. :class:`RepCounter` does the rest
-for every exercise alike, one frame at a time with bounded memory: visibility and posture gating,
-One-Euro smoothing, adaptive hysteresis (:mod:`fithub.vision.cycles`), rep events and live cues.
+for every exercise alike, one frame at a time with bounded memory: visibility gating, a start
+position to begin from, One-Euro smoothing, adaptive hysteresis (:mod:`fithub.vision.cycles`), rep
+events with a form score, and live cues.
 Counting a whole clip is the same loop (:func:`count_reps`).
 """
 
@@ -145,8 +146,9 @@ class RepCounter:
         self.detector = CycleDetector(exercise.min_rom, min_rep_ms=exercise.min_rep_ms)
         self._history: deque[_Sample] = deque(maxlen=self.HISTORY_SAMPLES)
         self.count = 0
-        #: ``match`` of each counted rep, for ``auto`` mode.
-        self.matches: list[float] = []
+        #: ``match`` of the most recent reps (all of them count towards :attr:`evidence`).
+        self.matches: deque[float] = deque(maxlen=64)
+        self._evidence = 0.0
         self._said: set[str] = set()
         self._streak: dict[str, int] = {}
         self._ready_until = -math.inf
@@ -160,7 +162,7 @@ class RepCounter:
     @property
     def evidence(self) -> float:
         """How surely the reps so far were this exercise: the sum of their matches (0..1 each)."""
-        return sum(self.matches)
+        return self._evidence
 
     @property
     def posture(self) -> float:
@@ -225,6 +227,7 @@ class RepCounter:
 
     def _summary(self, cycle: Cycle) -> RepSummary:
         during = [s for s in self._history if cycle.start_ms <= s.t_ms <= cycle.end_ms]
+        during = during or list(self._history)[-1:]  # a rep longer than the history: its end
         extreme = min(during, key=lambda s: abs(s.t_ms - cycle.extreme_ms))
         values: dict[str, list[float]] = {}
         deep: dict[str, list[float]] = {}
@@ -269,7 +272,9 @@ class RepCounter:
         cues = self.exercise.assess(summary)
         score = max(0.0, min(1.0, 1.0 - sum(c.penalty for c in cues)))
         self.count += 1
-        self.matches.append(self.exercise.match(summary))
+        match = max(0.0, min(1.0, self.exercise.match(summary)))
+        self.matches.append(match)
+        self._evidence += match
         rep = RepEvent(
             exercise=self.exercise.name,
             number=self.count,

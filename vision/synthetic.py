@@ -215,6 +215,19 @@ def jumping_jack(p: float, arms: float = 1.0) -> Joints:
     return j
 
 
+def pick_up(p: float) -> Joints:
+    """Bending over to pick something up from the floor (a set-up movement, not an exercise)."""
+    hip = v(0.0, (LEG - 0.01) - 0.25 * LEG * p, -0.25 * p)
+    j: Joints = {}
+    j["l_hip"], j["r_hip"] = _hips(hip)
+    j["l_ankle"], j["r_ankle"] = v(0.12, 0.08, 0.0), v(-0.12, 0.08, 0.0)
+    _legs(j, FORWARD)
+    lean = 1.5 * p  # radians: nearly horizontal at the bottom
+    down = v(0.0, -1.0, 0.15)
+    _upper(j, hip, lean=lean, arm_dirs=(down, down), face=v(0.0, -math.sin(lean), math.cos(lean)))
+    return j
+
+
 def landmarks_3d(j: Joints) -> FloatArray:
     """The 33 MediaPipe landmarks (body frame, metres) of a pose's joints."""
     out = np.zeros((NUM_LANDMARKS, 3))
@@ -326,7 +339,9 @@ def cosine(u: float) -> float:
     return 0.5 - 0.5 * math.cos(2 * math.pi * u)
 
 
+#: Movements by name: the built-in exercises, and ``pick_up`` (a set-up movement).
 EXERCISES: dict[str, Profile] = {
+    "pick_up": pick_up,
     "squat": squat,
     "pushup": pushup,
     "situp": situp,
@@ -425,10 +440,21 @@ def sequence(
                 [1 / cam.aspect, 1]
             )
             world = world + rng.normal(0.0, noise * cam.height, world.shape)
-        off = (marks[:, 0] < -0.05) | (marks[:, 0] > 1.05)
-        marks[off, 3] = 0.05
+        off = (marks[:, 0] < -0.05) | (marks[:, 0] > 1.05) | (marks[:, 1] < -0.02) | (marks[:, 1] > 1.02)
+        marks[off, 3] = 0.05  # out of the frame: MediaPipe still guesses, with low visibility
         if off.mean() > 0.5:
             frames.append(PoseFrame.empty(t_ms, cam.aspect))
             continue
         frames.append(PoseFrame(t_ms, marks, world, cam.aspect))
     return frames
+
+
+def concat(*parts: Sequence[PoseFrame]) -> list[PoseFrame]:
+    """Sequences played one after the other (each part's times shifted to follow the last)."""
+    out: list[PoseFrame] = []
+    for part in parts:
+        offset = (
+            out[-1].t_ms + (part[1].t_ms - part[0].t_ms if len(part) > 1 else 33.3) if out else 0.0
+        )
+        out.extend(PoseFrame(f.t_ms + offset, f.landmarks, f.world, f.aspect) for f in part)
+    return out

@@ -47,6 +47,9 @@ class Workout(Model):
     )
     template_version_id: int | None
     assignment_id = fields.BigIntField(null=True)
+    client_ref = fields.CharField(
+        max_length=80, null=True, description="idempotency key of the client that made it"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -54,6 +57,7 @@ class Workout(Model):
 
     class Meta:
         table = "workouts"
+        unique_together = (("user_id", "client_ref"),)
         indexes = (
             ("user_id", "id"),
             ("user_id", "status", "completed_at"),

@@ -110,14 +110,24 @@ def _timestamps_for(
 
 
 async def create_workout(
-    user: User, client: ClientInfo, data: WorkoutCreate, *, source: str = "manual"
+    user: User,
+    client: ClientInfo,
+    data: WorkoutCreate,
+    *,
+    source: str = "manual",
+    client_ref: str | None = None,
 ) -> int:
-    """Create a workout with its exercises and sets in one transaction; return its id."""
+    """Create a workout with its exercises and sets in one transaction; return its id.
+
+    ``client_ref`` is an idempotency key (e.g. a live session id): unique per user.
+    """
     exercises = await visible_exercises(user.id, {e.exercise_id for e in data.exercises})
     fields = data.model_dump(exclude={"exercises"})
     _timestamps_for(data.status, fields)
     async with in_transaction() as conn:
-        workout = await Workout.create(user_id=user.id, source=source, using_db=conn, **fields)
+        workout = await Workout.create(
+            user_id=user.id, source=source, client_ref=client_ref, using_db=conn, **fields
+        )
         await _add_entries(conn, user, workout, data.exercises, exercises)
         await audit.record(
             "workout.created",

@@ -18,7 +18,7 @@ from fithub.vision.classifiers import BUILTIN_EXERCISES, builtin_classifiers
 from fithub.vision.events import ExerciseDetected, FeedbackEvent, RepEvent, VisionEvent
 from fithub.vision.landmarks import PoseFrame, load_landmark_clip
 from fithub.vision.reps import RepCounter, count_reps
-from fithub.vision.synthetic import Camera, sequence
+from fithub.vision.synthetic import Camera, concat, sequence
 from tests.unit.vision_data import Clip, clip_params
 
 EXERCISES = [cls.name for cls in BUILTIN_EXERCISES]
@@ -164,6 +164,34 @@ def test_walking_in_and_setting_up_is_not_counted(exercise: str) -> None:
     assert len(reps) == 4
     # Nothing from the walk or from getting down: the first rep begins once the person is set.
     assert reps[0].extreme_ms > 4000 and reps[0].start_ms > 3000
+
+
+@pytest.mark.parametrize("yaw", [0, 45, 90])
+def test_picking_something_up_is_not_a_squat(yaw: float) -> None:
+    cam = camera("squat", yaw)
+    frames = concat(
+        sequence("pick_up", 1, camera=cam, period_s=3.0), sequence("squat", 4, camera=cam)
+    )
+    reps = count_reps(builtin_classifiers()["squat"], frames)
+    assert len(reps) == 4 and reps[0].start_ms > 3000
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("elevation", [0.3, 1.8], ids=["camera-on-the-floor", "camera-up-high"])
+def test_counts_and_recognises_from_low_and_high_cameras(exercise: str, elevation: float) -> None:
+    cam = camera(exercise, 45, elevation=elevation, distance=2.8)
+    frames = sequence(exercise, 4, camera=cam, noise=0.002)
+    assert len(count_reps(builtin_classifiers()[exercise], frames)) == 4
+    detected, events = auto_events(frames)
+    assert detected == exercise and len(reps_of(events)) == 4
+
+
+@pytest.mark.parametrize("yaw", [0, 90])
+def test_knee_push_ups_count_as_push_ups(yaw: float) -> None:
+    frames = sequence("pushup", 4, camera=camera("pushup", yaw), kneeling=1.0, noise=0.002)
+    assert len(count_reps(builtin_classifiers()["pushup"], frames)) == 4
+    detected, _ = auto_events(frames)
+    assert detected == "pushup"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

@@ -52,7 +52,7 @@ class Lunge(ExerciseModel):
             "knee_split": knee_split(frame, leg),
             "front_knee_angle": left if front == "left" else right,
         }
-        signal = split_drop(hip_drop(frame, leg), form["knee_asymmetry"])
+        signal = split_drop(hip_drop(frame, leg, body.segment("shin")), form["knee_asymmetry"])
         return Measure(signal, standing(frame), form, side=front)
 
     def assess(self, rep: RepSummary) -> list[Cue]:

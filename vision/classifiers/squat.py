@@ -52,7 +52,7 @@ class Squat(ExerciseModel):
             ankles = abs(float(frame.xy(L.LEFT_ANKLE)[0] - frame.xy(L.RIGHT_ANKLE)[0]))
             if ankles > 1e-6:
                 form["knee_width_ratio"] = knees / ankles
-        return Measure(hip_drop(frame, leg), standing(frame), form)
+        return Measure(hip_drop(frame, leg, body.segment("shin")), standing(frame), form)
 
     def assess(self, rep: RepSummary) -> list[Cue]:
         cues: list[Cue] = []

@@ -1,0 +1,445 @@
+"""One live WebSocket: authentication, the receive loop, the analyser and the sender.
+
+Three tasks per socket: the receiver never blocks on analysis (frames go into a newest-wins slot),
+the analyser runs pose off the event loop and feeds the counter, the sender drains a bounded outbox
+(a client that stops reading is disconnected rather than allowed to grow memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from fithub.core.accounts.models import User
+from fithub.core.errors import FithubError, problem_body
+from fithub.streaming import protocol as p
+from fithub.streaming.frames import LatestSlot
+from fithub.streaming.hub import LiveHub, finalize
+from fithub.vision.auto import create_counter
+from fithub.vision.landmarks import PoseFrame
+from fithub.vision.pose import ImageDecodeError
+
+log = logging.getLogger("fithub.streaming")
+
+
+class Closing(Exception):
+    """Close the socket with ``code`` and ``reason``."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+class LiveConnection:
+    def __init__(self, hub: LiveHub, socket: Any) -> None:
+        self.hub = hub
+        self.ws = socket
+        self.limits = hub.limits
+        self.user: User | None = None
+        self.state: dict[str, Any] | None = None
+        self.counter: Any = None
+        self.rep_offset = 0
+        self.t_offset = 0.0
+        self.clock0 = time.monotonic()
+        self.slot: LatestSlot[bytes | PoseFrame] = LatestSlot()
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(self.limits.outbox_size)
+        self.tokens = self.limits.burst
+        self.refilled = time.monotonic()
+        self.bad_messages = 0
+        self.stopped = False
+        self.frames_failed = 0
+        self.analyser: asyncio.Task[None] | None = None
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def emit(self, message: dict[str, Any]) -> None:
+        """Queue a message for the client; a client whose outbox is full is too slow and is cut."""
+        try:
+            self.outbox.put_nowait(json.dumps(message, default=str))
+        except asyncio.QueueFull as exc:
+            raise Closing(p.CLOSE_POLICY, "client is not reading its events") from exc
+
+    def error(
+        self, status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        self.emit(
+            p.event(
+                "error", **problem_body(status, code, detail, instance="/ws/v1/live", errors=errors)
+            )
+        )
+
+    async def _sender(self) -> None:
+        while (message := await self.outbox.get()) is not None:
+            await self.ws.send(message)
+
+    # -- the connection ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve the socket until it closes; always leaves the session resumable or finished."""
+        sender: asyncio.Task[None] | None = None
+        close: Closing | None = None
+        try:
+            await self._accept_and_authenticate()
+            sender = asyncio.create_task(self._sender())
+            self.analyser = asyncio.create_task(self._analyse())
+            await self._receive_loop()
+        except Closing as exc:
+            close = exc
+        except asyncio.CancelledError:
+            raise
+        finally:
+            self.slot.close()
+            if self.analyser is not None:
+                self.analyser.cancel()
+            await self._detach_if_unfinished()
+            if sender is not None:
+                if close is not None and close.code == p.CLOSE_POLICY:
+                    sender.cancel()
+                else:
+                    await self._drain(sender)
+            if close is not None:
+                await self._close(close.code, close.reason)
+
+    async def _drain(self, sender: asyncio.Task[None]) -> None:
+        try:
+            self.outbox.put_nowait(None)
+            await asyncio.wait_for(sender, timeout=5)
+        except (asyncio.QueueFull, TimeoutError, Exception):
+            sender.cancel()
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            await self.ws.close(code, reason)
+        except Exception:  # the peer may already be gone
+            pass
+
+    async def _accept_and_authenticate(self) -> None:
+        requested = list(getattr(self.ws, "requested_subprotocols", []) or [])
+        token = next(
+            (s[len(p.BEARER_PREFIX) :] for s in requested if s.startswith(p.BEARER_PREFIX)), None
+        )
+        await self.ws.accept(subprotocol=p.SUBPROTOCOL if p.SUBPROTOCOL in requested else None)
+        if token is None:
+            try:
+                first = await asyncio.wait_for(
+                    self.ws.receive(), timeout=self.limits.auth_timeout_s
+                )
+            except TimeoutError as exc:
+                raise Closing(
+                    p.CLOSE_AUTH_TIMEOUT, "authenticate first: send {type: auth, token}"
+                ) from exc
+            try:
+                message = p.client_message.validate_json(first) if isinstance(first, str) else None
+            except ValidationError:
+                message = None
+            if not isinstance(message, p.Auth):
+                raise Closing(p.CLOSE_UNAUTHORIZED, "the first message must be {type: auth, token}")
+            token = message.token
+        try:
+            self.user, _ = await self.hub.runtime.accounts.authenticate(token)
+        except FithubError as exc:
+            raise Closing(p.CLOSE_UNAUTHORIZED, exc.detail[:120]) from exc
+        self.emit(p.event("ready", user_id=self.user.id, protocol=p.SUBPROTOCOL))
+
+    def _spend_token(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(
+            self.limits.burst, self.tokens + (now - self.refilled) * self.limits.messages_per_second
+        )
+        self.refilled = now
+        if self.tokens < 1:
+            raise Closing(p.CLOSE_POLICY, "too many messages")
+        self.tokens -= 1
+
+    async def _receive_loop(self) -> None:
+        while not self.stopped:
+            raw = await self.ws.receive()
+            self._spend_token()
+            size = len(raw.encode() if isinstance(raw, str) else raw)
+            if size > self.limits.max_message_bytes:
+                raise Closing(
+                    p.CLOSE_TOO_BIG,
+                    f"messages are limited to {self.limits.max_message_bytes} bytes",
+                )
+            if isinstance(raw, bytes | bytearray):
+                self._offer(bytes(raw), None)
+                continue
+            try:
+                message = p.client_message.validate_json(raw)
+            except ValidationError as exc:
+                self._bad_message(exc)
+                continue
+            await self._handle(message)
+
+    def _bad_message(self, exc: ValidationError) -> None:
+        self.bad_messages += 1
+        errors = [
+            {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ][:10]
+        self.error(400, "bad_message", "The message does not follow the live protocol.", errors)
+        if self.bad_messages >= self.limits.bad_messages_before_close:
+            raise Closing(p.CLOSE_BAD_REQUEST, "too many malformed messages")
+
+    async def _handle(self, message: Any) -> None:
+        if isinstance(message, p.Start):
+            await self._start(message)
+        elif isinstance(message, p.Resume):
+            await self._resume(message)
+        elif isinstance(message, p.Frame):
+            try:
+                data = base64.b64decode(message.data, validate=True)
+            except (binascii.Error, ValueError):
+                self.error(400, "bad_frame", "The frame's data is not base64.")
+                return
+            self._offer(data, message.t_ms)
+        elif isinstance(message, p.Landmarks):
+            frame = self._landmark_frame(message)
+            if frame is not None:
+                self._offer(frame, message.t_ms)
+        elif isinstance(message, p.Stop):
+            await self._stop()
+        elif isinstance(message, p.Ping):
+            self.emit(p.event("pong", t=time.time()))
+        elif isinstance(message, p.Auth):
+            self.error(409, "already_authenticated", "This socket is already authenticated.")
+
+    def _landmark_frame(self, message: p.Landmarks) -> PoseFrame | None:
+        marks = np.asarray(message.landmarks, dtype=np.float64)
+        world = (
+            None
+            if message.world is None
+            else np.asarray([w[:3] for w in message.world], dtype=np.float64)
+        )
+        if not np.isfinite(marks[:, 3]).all():
+            self.error(422, "bad_landmarks", "Landmark visibility must be a number.")
+            return None
+        return PoseFrame(self._stream_ms(message.t_ms), marks, world, message.aspect)
+
+    def _stream_ms(self, t_ms: float | None) -> float:
+        if t_ms is not None:
+            return self.t_offset + t_ms
+        return self.t_offset + (time.monotonic() - self.clock0) * 1000
+
+    def _offer(self, item: bytes | PoseFrame, t_ms: float | None) -> None:
+        if self.state is None:
+            self.error(409, "not_started", "Send {type: start} before frames.")
+            return
+        if isinstance(item, bytes):
+            self.slot.put((item, self._stream_ms(t_ms)))  # type: ignore[arg-type]
+        else:
+            self.slot.put(item)
+
+    # -- session lifecycle -----------------------------------------------------------------------
+
+    def _ttl(self) -> int:
+        return self.limits.resume_window_s * 4
+
+    async def _start(self, message: p.Start) -> None:
+        assert self.user is not None
+        if self.state is not None:
+            self.error(409, "already_started", "This socket already has a session; stop it first.")
+            return
+        classifiers = self.hub.classifiers()
+        if message.exercise != "auto" and message.exercise not in classifiers:
+            self.error(
+                422,
+                "unknown_exercise",
+                f"No classifier '{message.exercise}'.",
+                [
+                    {
+                        "field": "exercise",
+                        "message": "one of: auto, " + ", ".join(sorted(classifiers)),
+                        "type": "enum",
+                    }
+                ],
+            )
+            return
+        if message.workout_id is not None:
+            from fithub.core.workouts.services import owned_workout
+
+            try:
+                await owned_workout(self.user.id, message.workout_id)
+            except FithubError as exc:
+                self.error(exc.status, exc.code, exc.detail)
+                return
+        self.counter = create_counter(message.exercise, classifiers)
+        self.state = {
+            "id": uuid.uuid4().hex,
+            "user_id": self.user.id,
+            "requested": message.exercise,
+            "exercise": None if message.exercise == "auto" else message.exercise,
+            "workout_id": message.workout_id,
+            "send_pose": message.send_pose,
+            "status": "active",
+            "started_at": datetime.now(UTC).isoformat(),
+            "reps": [],
+            "t_ms": 0.0,
+        }
+        await self.hub.store.save(self.state, self._ttl())
+        self.emit(
+            p.event(
+                "started",
+                session_id=self.state["id"],
+                exercise=message.exercise,
+                resume_window_s=self.limits.resume_window_s,
+                reps=0,
+            )
+        )
+
+    async def _resume(self, message: p.Resume) -> None:
+        assert self.user is not None
+        if self.state is not None:
+            self.error(409, "already_started", "This socket already has a session.")
+            return
+        found = await self.hub.store.load(message.session_id)
+        if found is None or found.get("user_id") != self.user.id:
+            raise Closing(p.CLOSE_NOT_FOUND, "no such session, or its resume window has passed")
+        state = await self.hub.store.transition(
+            message.session_id, {"detached"}, {"status": "active"}, self._ttl()
+        )
+        if state is None:
+            raise Closing(p.CLOSE_CONFLICT, f"the session is {found.get('status')}, not resumable")
+        self.hub.cancel_timer(state["id"])
+        self.state = state
+        self.counter = create_counter(
+            state["exercise"] or state["requested"], self.hub.classifiers()
+        )
+        self.rep_offset = len(state["reps"])
+        self.t_offset = float(state.get("t_ms", 0.0))
+        self.emit(
+            p.event(
+                "started",
+                session_id=state["id"],
+                exercise=state["exercise"] or state["requested"],
+                resume_window_s=self.limits.resume_window_s,
+                reps=self.rep_offset,
+                resumed=True,
+            )
+        )
+
+    async def _stop(self) -> None:
+        if self.state is None:
+            self.error(409, "not_started", "There is no session to stop.")
+            return
+        self.slot.close()  # the analyser finishes the frame it holds and the one waiting, then ends
+        if self.analyser is not None:
+            await self.analyser
+        for event in self.counter.finish():
+            await self._deliver(event)
+        await self.hub.store.save(self.state, self._ttl())
+        final = await finalize(self.hub.store, self.state["id"], {"active"}, self._ttl())
+        result = (final or {}).get("result") or {"workout_id": None, "set_id": None}
+        self.emit(
+            p.event(
+                "summary",
+                session_id=self.state["id"],
+                exercise=self.state["exercise"],
+                reps=len(self.state["reps"]),
+                rep_events=self.state["reps"],
+                **self._counts(),
+                form_score=_mean([r["form_score"] for r in self.state["reps"]]),
+                **result,
+            )
+        )
+        self.state["status"] = "finished"
+        self.stopped = True
+        raise Closing(p.CLOSE_NORMAL, "session stopped")
+
+    async def _detach_if_unfinished(self) -> None:
+        if self.state is None or self.state.get("status") != "active":
+            return
+        self.state.update(status="detached", detached_at=time.time())
+        try:
+            await self.hub.store.save(self.state, self._ttl())
+            self.hub.finalize_later(self.state["id"])
+        except Exception:
+            log.exception("could not detach live session %s", self.state["id"])
+
+    # -- analysis ------------------------------------------------------------------------------
+
+    def _counts(self) -> dict[str, int]:
+        stats = self.slot.stats
+        return {
+            "frames_received": stats.received,
+            "frames_analysed": stats.taken,
+            "frames_dropped": stats.dropped,
+            "frames_failed": self.frames_failed,
+        }
+
+    async def _analyse(self) -> None:
+        last_state = time.monotonic()
+        while (item := await self.slot.take()) is not None:
+            try:
+                frame = await self._pose(item)
+            except Exception:  # a broken pool or model: tell this client, keep the socket
+                log.exception("pose estimation failed")
+                self.frames_failed += 1
+                self.error(503, "pose_unavailable", "Frames cannot be analysed right now.")
+                continue
+            if frame is not None:
+                for event in self.counter.update(frame):
+                    await self._deliver(event)
+                if self.state and self.state.get("send_pose"):
+                    self.emit(
+                        p.event(
+                            "pose",
+                            t_ms=round(frame.t_ms, 1),
+                            landmarks=np.round(np.nan_to_num(frame.landmarks), 4).tolist(),
+                        )
+                    )
+            if (
+                time.monotonic() - last_state >= self.limits.state_every_s
+                and self.state is not None
+            ):
+                last_state = time.monotonic()
+                self.emit(
+                    p.event(
+                        "state",
+                        reps=len(self.state["reps"]),
+                        exercise=self.state["exercise"],
+                        **self._counts(),
+                    )
+                )
+
+    async def _pose(self, item: Any) -> PoseFrame | None:
+        if isinstance(item, PoseFrame):
+            return item
+        data, t_ms = item
+        try:
+            frame: PoseFrame = await self.hub.pool.estimate(data, t_ms)
+        except ImageDecodeError:
+            self.frames_failed += 1
+            self.error(422, "bad_image", "The frame is not a JPEG, PNG or WebP image.")
+            return None
+        if self.state is not None:
+            self.state["t_ms"] = max(float(self.state.get("t_ms", 0.0)), frame.t_ms)
+        return frame
+
+    async def _deliver(self, event: Any) -> None:
+        message = event.to_dict()
+        assert self.state is not None
+        if message.get("type") == "exercise":
+            self.state["exercise"] = message.get("exercise")
+        if message.get("type") == "rep":
+            message["number"] = int(message["number"]) + self.rep_offset
+            self.state["exercise"] = self.state["exercise"] or message.get("exercise")
+            self.state["reps"].append(message)
+            await self.hub.store.save(self.state, self._ttl())
+        if message.get("type") == "feedback" and "rep" in message:
+            message["rep"] = int(message["rep"]) + self.rep_offset
+        self.emit(message)
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
