@@ -8,6 +8,7 @@ from typing import ClassVar
 from fithub.vision.body import BodyScale
 from fithub.vision.events import Cue
 from fithub.vision.features import (
+    feet_apart,
     feet_spread,
     frontality,
     hip_drop,
@@ -39,6 +40,7 @@ class Squat(ExerciseModel):
             "knee_asymmetry": knee_asymmetry(frame, leg),
             "knee_split": knee_split(frame, leg),
             "feet_spread": feet_spread(frame, leg),
+            "feet_apart": feet_apart(frame),
         }
         if math.isfinite(thigh) and thigh > 0:
             hip_y = float(frame.mid_xy(L.LEFT_HIP, L.RIGHT_HIP)[1])
@@ -84,6 +86,7 @@ class Squat(ExerciseModel):
         # Both knees at the same height at the bottom: a squat, not a lunge; and the feet stay
         # planted: a squat, not a jumping jack (whose landing dips the hips too).
         split = rep.bottom.get("knee_split", math.nan)
-        jump = rep.peak.get("feet_spread", math.nan) - rep.low.get("feet_spread", math.nan)
+        key = "feet_apart" if "feet_apart" in rep.peak else "feet_spread"  # world: any view
+        jump = rep.peak.get(key, math.nan) - rep.low.get(key, math.nan)
         planted = ramp(jump, 0.25, 0.12) if math.isfinite(jump) else 1.0
         return rep.posture * ramp(split, 0.25, 0.1) * planted
