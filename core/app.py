@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
-from quart import Quart, Response, current_app, request
+from quart import Quart, Response, current_app, g, request
 from quart.wrappers import Request
 from quart_schema import QuartSchema
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
@@ -18,13 +18,17 @@ from fithub.core.body.routes import bp as body_bp
 from fithub.core.coaching.routes import bp as coaching_bp
 from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
+from fithub.core.devices.data_routes import bp as device_data_bp
+from fithub.core.devices.routes import bp as devices_bp
 from fithub.core.errors import MalformedJSON, UnsupportedMediaType
 from fithub.core.exercises.routes import bp as exercises_bp
+from fithub.core.media import routes as media_routes
 from fithub.core.privacy.routes import bp as privacy_bp
 from fithub.core.progress.goal_routes import bp as goals_bp
 from fithub.core.progress.routes import bp as progress_bp
+from fithub.core.request_body import FithubHTTPConnection, StreamedBody
 from fithub.core.runtime import build_runtime
-from fithub.core.schedules import run_scheduler
+from fithub.core.schedules import run_scheduler, schedules_for
 from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
@@ -36,7 +40,23 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class FithubRequest(Request):
-    """A request whose JSON parse errors become a 400 problem, not a bare HTML page."""
+    """A request whose JSON parse errors become a 400 problem, not a bare HTML page.
+
+    ``body_limits`` gives a few routes (video uploads) their own body limit and a
+    :class:`StreamedBody`: it must be set when the request is created, because the body starts
+    arriving before the route runs.
+    """
+
+    body_limits: ClassVar[dict[tuple[str, str], int]] = {}
+
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        limit = self.body_limits.get((method, path))
+        if limit is not None:
+            kwargs["max_content_length"] = limit
+            self.body_class = StreamedBody
+        super().__init__(method, scheme, path, *args, **kwargs)
+        if limit is not None:
+            self.max_content_length = limit
 
     def on_json_loading_failed(self, error: Exception) -> NoReturn:
         raise MalformedJSON(f"The body is not valid JSON: {error}")
@@ -60,7 +80,9 @@ async def _await_unread_body(response: Response) -> Response:
     hypercorn silently drops a keep-alive connection whose response ends before the request
     body has arrived (a 401 or 405 sent without reading it); a client reusing it then fails.
     """
-    if request.method in BODY_METHODS:
+    if getattr(g, "fithub_abandon_body", False):  # the route gave up on a too large body
+        response.headers["Connection"] = "close"
+    elif request.method in BODY_METHODS:
         try:
             await asyncio.wait_for(request.get_data(), timeout=5)
         except Exception:  # too large, too slow or cut off: the connection cannot be reused
@@ -73,7 +95,13 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or load_settings()
     observability.configure_logging(settings.log_level, settings.log_json)
     app = Quart("fithub.core.app", static_folder=None)
-    app.request_class = FithubRequest
+    limits = media_routes.body_limits(settings)
+
+    class AppRequest(FithubRequest):
+        body_limits = limits
+
+    app.request_class = AppRequest
+    app.asgi_http_class = FithubHTTPConnection
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     runtime = build_runtime(settings)
     metrics = observability.Metrics()
@@ -109,6 +137,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         body_bp,
         coaching_bp,
         privacy_bp,
+        devices_bp,
+        device_data_bp,
+        media_routes.bp,
         streaming_bp,
     )
     for blueprint in blueprints:
@@ -120,7 +151,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         jobs.configure(runtime, asyncio.get_running_loop())
         if jobs.uses_in_process_broker():
             jobs.start_worker(settings.in_process_worker_threads)
-            app.config["FITHUB_SCHEDULER"] = asyncio.create_task(run_scheduler(None))
+            app.config["FITHUB_SCHEDULER"] = asyncio.create_task(
+                run_scheduler(None, schedules_for(settings))
+            )
 
     @app.after_serving
     async def _stop() -> None:
@@ -129,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             scheduler.cancel()
         await app.config["FITHUB_LIVE"].close()
         await jobs.stop_worker()
+        await runtime.devices.close()
         await close_db()
         if runtime.redis is not None:
             await runtime.redis.aclose()

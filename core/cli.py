@@ -1,4 +1,4 @@
-"""The ``fithub`` command line: serve, worker, migrate, seed-demo, create-admin."""
+"""The ``fithub`` command line: serve, worker, migrate, seed-demo, create-admin, analyze, rekey-device-tokens."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def worker(threads: int) -> None:
     from fithub.core.db import close_db, init_db
     from fithub.core.observability import configure_logging
     from fithub.core.runtime import build_runtime
-    from fithub.core.schedules import run_scheduler
+    from fithub.core.schedules import run_scheduler, schedules_for
 
     settings = _settings()
     if not settings.redis_url:
@@ -96,7 +96,9 @@ def worker(threads: int) -> None:
     asyncio.run_coroutine_threadsafe(init_db(settings), loop).result()
     runtime = build_runtime(settings)
     jobs.configure(runtime, loop)
-    scheduler = asyncio.run_coroutine_threadsafe(run_scheduler(runtime.redis), loop)
+    scheduler = asyncio.run_coroutine_threadsafe(
+        run_scheduler(runtime.redis, schedules_for(settings)), loop
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -107,6 +109,7 @@ def worker(threads: int) -> None:
     stop.wait()
     scheduler.cancel()
     running.stop(timeout=10_000)
+    asyncio.run_coroutine_threadsafe(runtime.devices.close(), loop).result()
     asyncio.run_coroutine_threadsafe(close_db(), loop).result()
     loop.call_soon_threadsafe(loop.stop)
 
@@ -164,6 +167,34 @@ def makemigrations(name: str | None) -> None:
     raise SystemExit(subprocess.call(args))
 
 
+@main.command("rekey-device-tokens")
+def rekey_device_tokens() -> None:
+    """Seal stored vendor tokens again with the current secret key (after rotating it).
+
+    Rotate by moving secrets/secret_key into secrets/retired/ (any file name) and restarting:
+    a new key is made, and tokens sealed with a retired key still open. This command seals them
+    all again now (syncs also do it one connection at a time); then the retired file can go.
+    """
+    from fithub.core.devices.connections import rekey_all
+    from fithub.core.devices.hub import DeviceHub
+    from fithub.core.keys import load_or_create_keys
+    from fithub.core.ratelimit import MemoryLimiter
+    from fithub.plugins.manager import load_plugins
+
+    settings = _settings()
+    keys = load_or_create_keys(settings.resolved_data_dir)
+
+    async def work() -> int:
+        hub = DeviceHub(settings, keys, None, MemoryLimiter(), load_plugins())
+        try:
+            return await rekey_all(hub)
+        finally:
+            await hub.close()
+
+    done = asyncio.run(_with_db(settings, work))
+    click.echo(f"{done} device connection(s) sealed again with the current key")
+
+
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Load demo data if the database has no users yet; print the demo login."""
@@ -208,6 +239,14 @@ def create_admin(email: str, display_name: str, password: str | None) -> None:
     created = asyncio.run(_with_db(settings, work))
     click.echo(("created" if created else "promoted") + f" administrator {email}")
 
+
+def _add_commands() -> None:
+    from fithub.core.media.cli import analyze
+
+    main.add_command(analyze)
+
+
+_add_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

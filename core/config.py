@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fithub.core.devices.settings import DeviceSettings
+
 
 class Settings(BaseSettings):
     """Everything configurable about one fithub process; see docs/configuration.md."""
@@ -19,6 +21,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_namespace: str = Field(
+        "fithub",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="prefix of the job queues and keys (deployments sharing a Redis differ)",
+    )
 
     password_hashing: Literal["rfc9106-low-memory", "test-only-fast"] = "rfc9106-low-memory"
 
@@ -40,11 +47,33 @@ class Settings(BaseSettings):
     live_max_message_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
     pose_workers: int = Field(0, ge=0, le=64, description="pose processes; 0: one per core")
     in_process_worker_threads: int = Field(2, ge=1, le=32)
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="how browsers and vendors reach this server"
+    )
+    devices: DeviceSettings = Field(default_factory=DeviceSettings)
+
+    media_storage: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = Field("media/", description="key prefix of stored media in the bucket")
+    s3_endpoint_url: str | None = Field(None, description="an S3-compatible server (MinIO, ...)")
+    s3_region: str | None = None
+    video_max_bytes: int = Field(100 * 1024 * 1024, ge=1024, description="largest upload")
+    video_max_duration_s: float = Field(600, gt=0, le=4 * 3600, description="longest clip")
+    video_analysis_max_fps: float = Field(
+        20, ge=0, le=240, description="frames analysed per second of video; 0: every frame"
+    )
+    video_analysis_timeout_s: int = Field(1800, ge=10, description="one analysis at most")
 
     @model_validator(mode="after")
     def _fast_hashing_only_in_tests(self) -> Settings:
         if self.password_hashing == "test-only-fast" and self.env != "test":
             raise ValueError("FITHUB_PASSWORD_HASHING=test-only-fast is refused unless FITHUB_ENV=test")
+        return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.media_storage == "s3" and not self.s3_bucket:
+            raise ValueError("FITHUB_MEDIA_STORAGE=s3 needs FITHUB_S3_BUCKET")
         return self
 
     @field_validator("database_url")
@@ -65,6 +94,11 @@ class Settings(BaseSettings):
         path = self.data_dir.expanduser().resolve()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def media_dir(self) -> Path:
+        """Where the local media storage keeps uploaded files."""
+        return self.resolved_data_dir / "media"
 
     @property
     def db_url(self) -> str:

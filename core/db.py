@@ -18,6 +18,8 @@ MODEL_MODULES = [
     "fithub.core.body.models",
     "fithub.core.coaching.models",
     "fithub.core.events.models",
+    "fithub.core.devices.models",
+    "fithub.core.media.models",
 ]
 
 

@@ -27,6 +27,8 @@ log = logging.getLogger("fithub.jobs")
 JOB_MODULES: tuple[str, ...] = (
     "fithub.core.accounts.jobs",
     "fithub.core.coaching.jobs",
+    "fithub.core.devices.jobs",
+    "fithub.core.media.jobs",
     "fithub.streaming.jobs",
 )
 QUEUE = "fithub"
@@ -97,7 +99,7 @@ def configure(runtime: Runtime, loop: asyncio.AbstractEventLoop) -> dramatiq.Bro
     settings = runtime.settings
     broker: dramatiq.Broker
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url, namespace="fithub")  # type: ignore[no-untyped-call]
+        broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)  # type: ignore[no-untyped-call]
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
@@ -138,15 +140,16 @@ async def stop_worker() -> None:
         await asyncio.to_thread(worker.stop, 5000)
 
 
-async def enqueue(name: str, *args: Any) -> str:
-    """Send job ``name`` with JSON-serialisable ``args``; return the message id."""
+async def enqueue(name: str, *args: Any, delay_ms: int | None = None) -> str:
+    """Send job ``name`` with JSON-serialisable ``args`` (after ``delay_ms``); return the message id."""
     if _state.actors is None or name not in _state.actors:
         raise RuntimeError(f"unknown job {name!r}")
     actor = _state.actors[name]
+    options: dict[str, Any] = {} if delay_ms is None else {"delay": max(0, int(delay_ms))}
     if isinstance(_state.broker, RedisBroker):
-        message = await asyncio.to_thread(actor.send, *args)
+        message = await asyncio.to_thread(actor.send_with_options, args=args, **options)
     else:
-        message = actor.send(*args)
+        message = actor.send_with_options(args=args, **options)
     return str(message.message_id)
 
 

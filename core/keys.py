@@ -13,11 +13,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The RS256 key pair for access tokens and the symmetric secret for data at rest."""
+    """The RS256 key pair for access tokens and the symmetric secret for data at rest.
+
+    ``retired_secret_keys`` are earlier secrets (files in ``secrets/retired/``), kept so that data
+    sealed before a rotation still opens and can be sealed again with ``secret_key``.
+    """
 
     jwt_private_pem: bytes
     jwt_public_pem: bytes
     secret_key: bytes
+    retired_secret_keys: tuple[bytes, ...] = ()
 
     def __repr__(self) -> str:  # never show key material, even in a debugger or a log line
         return "KeyRing(<redacted>)"
@@ -64,4 +69,15 @@ def load_or_create_keys(data_dir: Path) -> KeyRing:
         secret = secret_path.read_bytes()
     else:
         secret = _write_once(secret_path, secrets.token_bytes(32))
-    return KeyRing(jwt_private_pem=private_pem, jwt_public_pem=public_pem, secret_key=secret)
+    retired_dir = folder / "retired"
+    retired = tuple(
+        path.read_bytes()
+        for path in sorted(retired_dir.iterdir() if retired_dir.is_dir() else ())
+        if path.is_file() and not path.name.startswith(".")
+    )
+    return KeyRing(
+        jwt_private_pem=private_pem,
+        jwt_public_pem=public_pem,
+        secret_key=secret,
+        retired_secret_keys=retired,
+    )

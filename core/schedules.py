@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from fithub.core.config import Settings
 from fithub.core.jobs import enqueue
 
 log = logging.getLogger("fithub.schedules")
@@ -34,6 +35,11 @@ SCHEDULES: tuple[Schedule, ...] = (
 )
 
 
+def schedules_for(settings: Settings) -> tuple[Schedule, ...]:
+    """``SCHEDULES`` plus the schedules whose period is a setting (device sync dispatch)."""
+    return (*SCHEDULES, Schedule("devices.dispatch_due_syncs", settings.devices.dispatch_every_s))
+
+
 async def claim(redis: Redis | None, schedule: Schedule, slot: int) -> bool:
     """True if this process is the one to enqueue ``schedule`` for ``slot``."""
     if redis is None:
@@ -43,9 +49,14 @@ async def claim(redis: Redis | None, schedule: Schedule, slot: int) -> bool:
 
 
 async def run_scheduler(
-    redis: Redis | None, schedules: tuple[Schedule, ...] = SCHEDULES, tick_s: float = 30.0
+    redis: Redis | None, schedules: tuple[Schedule, ...] = SCHEDULES, tick_s: float | None = None
 ) -> None:
-    """Enqueue due schedules forever (cancel the task to stop)."""
+    """Enqueue due schedules forever (cancel the task to stop).
+
+    Ticks every ``tick_s`` seconds: by default 30, or half the shortest period when that is less.
+    """
+    if tick_s is None:
+        tick_s = min(30.0, min((s.every_s for s in schedules), default=60) / 2)
     seen: dict[str, int] = {}
     while True:
         now = time.time()

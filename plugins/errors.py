@@ -1,10 +1,11 @@
 """Errors a plugin may raise; fithub maps them to problem details and retries.
 
 PluginError
- └── ProviderError
-      ├── ProviderAuthFailed   the vendor refused the credentials (reconnect needed)
-      ├── ProviderUnavailable  the vendor is down or timed out (retry later)
-      └── ProviderRateLimited  the vendor said slow down (retry after ``retry_after`` s)
+ └── ProviderError                  any other failure talking to the vendor (e.g. a 400)
+      ├── ProviderAuthFailed        the vendor refused the credentials (reconnect needed)
+      ├── ProviderUnavailable       the vendor is down or timed out (retry later)
+      ├── ProviderRateLimited       the vendor said slow down (retry after ``retry_after`` s)
+      └── ProviderMalformedResponse the vendor answered something unreadable (that page is skipped)
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ class ProviderError(PluginError):
 
 
 class ProviderAuthFailed(ProviderError):
-    pass
+    """The vendor refused the user's tokens or the app's credentials (HTTP 401, a refused refresh)."""
 
 
 class ProviderUnavailable(ProviderError):
-    pass
+    """The vendor is down, answered 5xx or did not answer in time; counts towards the breaker."""
 
 
 class ProviderRateLimited(ProviderError):
+    """The vendor said slow down (HTTP 429); ``retry_after`` is its wait in seconds, if it gave one."""
+
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ProviderMalformedResponse(ProviderError):
+    """The vendor answered with a body that is not what its API promises (bad JSON, wrong shape)."""

@@ -21,7 +21,11 @@ from fithub.plugins.types import PluginHost, PluginKind
 log = logging.getLogger("fithub.plugins")
 
 # Built-in plugins are ordinary plugin modules, registered the same way as third-party ones.
-BUILTIN_PLUGINS: tuple[str, ...] = ("fithub.notifiers.log", "fithub.vision.classifiers")
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "fithub.notifiers.log",
+    "fithub.vision.classifiers",
+    "fithub.plugins.oura",
+)
 
 HOOK_KINDS: dict[str, PluginKind] = {
     "register_device_providers": "device_provider",

@@ -1,15 +1,23 @@
 """What each kind of plugin provides: one ``Protocol`` per kind, plus the host they receive.
 
-These start small; later versions add methods (fetching data, sending messages, counting reps).
+Device providers have the largest contract: the declarations and methods of ``DeviceProvider``
+and the value types they exchange with fithub (tokens, authorisation requests, fetch queries and
+pages, pushes). The records a provider produces are in :mod:`fithub.plugins.records`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    import aiohttp
+
+    from fithub.plugins.records import Record
     from fithub.vision.events import VisionEvent
     from fithub.vision.landmarks import PoseFrame
 
@@ -24,12 +32,209 @@ class PluginHost:
     logger: logging.Logger
 
 
+# --- Device providers ---------------------------------------------------------------------------
+
+AuthKind = Literal["oauth2", "oauth2_pkce", "oauth1", "file_import", "push_only"]
+OAUTH_KINDS: frozenset[str] = frozenset({"oauth2", "oauth2_pkce", "oauth1"})
+
+
+class DataType(StrEnum):
+    """A kind of data a provider offers; fithub syncs (and keeps a cursor for) each on its own."""
+
+    ACTIVITIES = "activities"  # -> Activity
+    DAILY = "daily"  # -> DailySummary
+    HEART_RATE = "heart_rate"  # -> Sample(kind=heart_rate)
+    SLEEP = "sleep"  # -> SleepSession (and Samples measured during the sleep, e.g. HRV)
+    BODY = "body"  # -> BodyMeasurement
+    HRV = "hrv"  # -> Sample(kind=hrv_rmssd)
+    SPO2 = "spo2"  # -> Sample(kind=spo2)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A vendor limit: at most ``requests`` per ``per_seconds``, counted per app or per user."""
+
+    requests: int
+    per_seconds: int
+    scope: Literal["app", "user"] = "app"
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """The fithub deployment's registration with the vendor (``FITHUB_<NAME>_*`` settings).
+
+    ``base_url`` and ``auth_base_url`` replace the vendor's API and sign-in hosts when set (a fake
+    vendor in tests, a proxy); ``options`` holds any other ``FITHUB_<NAME>_OPTION_*`` value.
+    """
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    base_url: str | None = None
+    auth_base_url: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What fithub hands a provider when it makes one (once per process).
+
+    ``session`` is the process's shared aiohttp session: use it, never close it. ``timeout_s``
+    bounds one request to the vendor.
+    """
+
+    session: aiohttp.ClientSession
+    credentials: AppCredentials
+    logger: logging.Logger
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """A user's grant at the vendor. fithub stores it encrypted and passes it back on each call.
+
+    ``extra`` keeps whatever else the provider needs later (an OAuth 1 token secret, a vendor user
+    id used in URLs); it is encrypted with the tokens.
+    """
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+    scopes: tuple[str, ...] = ()
+    external_user_id: str | None = None
+    token_type: str = "Bearer"
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def expires_within(self, seconds: float, now: datetime) -> bool:
+        """True when the access token is expired or will be within ``seconds`` of ``now``."""
+        return self.expires_at is not None and (self.expires_at - now).total_seconds() <= seconds
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """fithub asks for the URL to send the user to. ``state`` must come back on the callback."""
+
+    state: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str | None = None  # PKCE S256 challenge, for auth_kind "oauth2_pkce"
+
+
+@dataclass(frozen=True)
+class AuthorizationStart:
+    """Where to send the user, and values to keep until the callback (e.g. an OAuth 1 secret)."""
+
+    url: str
+    stash: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class AuthorizationCallback:
+    """The vendor sent the user back: exchange this for a :class:`TokenSet`."""
+
+    code: str | None
+    params: Mapping[str, str]  # every query parameter of the callback
+    redirect_uri: str
+    code_verifier: str | None = field(default=None, repr=False)
+    stash: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class FetchQuery:
+    """One page of one data type in the window [start, end); ``page_token`` from the last page."""
+
+    data_type: DataType
+    start: datetime
+    end: datetime
+    page_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """The vendor's items, as received, and the token of the next page (None: the last page)."""
+
+    items: Sequence[Mapping[str, Any]]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """A request a vendor sent to fithub's webhook for this provider."""
+
+    method: str
+    headers: Mapping[str, str]  # lower-case names
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class PushEvent:
+    """Something changed at the vendor for one user: fithub fetches the window (or the object)."""
+
+    external_user_id: str
+    data_type: DataType | None
+    action: Literal["upsert", "delete", "deauthorize"] = "upsert"
+    object_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """How to answer the vendor (``status``, optional JSON ``body``) and what the push announced."""
+
+    status: int = 204
+    body: Mapping[str, Any] | None = None
+    events: tuple[PushEvent, ...] = ()
+
+
 @runtime_checkable
 class DeviceProvider(Protocol):
-    """A wearable or health-app vendor that fithub can connect to and sync from."""
+    """A wearable or health-app vendor that fithub can connect to and sync from.
+
+    fithub makes one instance per process: ``cls(context)``. Every method may raise only
+    ``ProviderError`` subclasses (see :mod:`fithub.plugins.errors`). A provider never retries,
+    sleeps, stores or logs tokens: fithub decides what happens after an error.
+    """
 
     name: ClassVar[str]
     display_name: ClassVar[str]
+    auth_kind: ClassVar[AuthKind]
+    scopes: ClassVar[tuple[str, ...]]  # asked for when connecting
+    data_types: ClassVar[tuple[DataType, ...]]  # offered, in the order fithub syncs them
+    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]]  # skipped unless granted
+    rate_limits: ClassVar[tuple[RateLimit, ...]]
+    max_window: ClassVar[timedelta]  # the longest [start, end) one FetchQuery may cover
+
+    def __init__(self, context: ProviderContext) -> None: ...
+
+    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
+        """The vendor's consent page for ``request`` (with its state, scopes, PKCE challenge)."""
+        ...
+
+    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
+        """Trade the callback's code for tokens, with ``external_user_id`` and granted scopes."""
+        ...
+
+    async def refresh(self, tokens: TokenSet) -> TokenSet:
+        """New tokens from the refresh token; ProviderAuthFailed when the vendor refuses it."""
+        ...
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Withdraw the grant at the vendor (the user disconnected)."""
+        ...
+
+    async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+        """One page of ``query.data_type`` in the window; the vendor's items, not yet normalised."""
+        ...
+
+    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
+        """The records one vendor item stands for (often one, sometimes none or several)."""
+        ...
+
+    async def handle_push(self, request: PushRequest) -> PushResult:
+        """Verify and parse a vendor push (a webhook call or handshake); ProviderError if forged."""
+        ...
 
 
 @runtime_checkable

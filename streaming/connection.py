@@ -24,12 +24,15 @@ from fithub.core.accounts.models import User
 from fithub.core.errors import FithubError, problem_body
 from fithub.streaming import protocol as p
 from fithub.streaming.frames import LatestSlot
-from fithub.streaming.hub import LiveHub, finalize
+from fithub.streaming.hub import LiveHub, finalize, session_ttl
 from fithub.vision.auto import create_counter
 from fithub.vision.landmarks import PoseFrame
 from fithub.vision.pose import ImageDecodeError
 
 log = logging.getLogger("fithub.streaming")
+
+#: After a resume, where the session's clock goes on when the client's clock started again.
+RESUME_GAP_MS = 1000 / 30
 
 
 class Closing(Exception):
@@ -50,6 +53,7 @@ class LiveConnection:
         self.counter: Any = None
         self.rep_offset = 0
         self.t_offset = 0.0
+        self.resumed_at_ms: float | None = None
         self.clock0 = time.monotonic()
         self.slot: LatestSlot[bytes | PoseFrame] = LatestSlot()
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(self.limits.outbox_size)
@@ -72,11 +76,9 @@ class LiveConnection:
     def error(
         self, status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
     ) -> None:
-        self.emit(
-            p.event(
-                "error", **problem_body(status, code, detail, instance="/ws/v1/live", errors=errors)
-            )
-        )
+        problem = problem_body(status, code, detail, instance="/ws/v1/live", errors=errors)
+        problem["problem_type"] = problem.pop("type")  # "type" names the message
+        self.emit(p.event("error", **problem))
 
     async def _sender(self) -> None:
         while (message := await self.outbox.get()) is not None:
@@ -87,21 +89,38 @@ class LiveConnection:
     async def run(self) -> None:
         """Serve the socket until it closes; always leaves the session resumable or finished."""
         sender: asyncio.Task[None] | None = None
+        receiver: asyncio.Task[None] | None = None
         close: Closing | None = None
         try:
             await self._accept_and_authenticate()
             sender = asyncio.create_task(self._sender())
             self.analyser = asyncio.create_task(self._analyse())
-            await self._receive_loop()
+            receiver = asyncio.create_task(self._receive_loop())
+            # The analyser may end the socket too (a client too slow to read its events).
+            done, _ = await asyncio.wait(
+                {receiver, self.analyser}, return_when=asyncio.FIRST_EXCEPTION
+            )
+            for task in done:
+                failure = None if task.cancelled() else task.exception()
+                if failure is not None:
+                    raise failure
         except Closing as exc:
             close = exc
         except asyncio.CancelledError:
             raise
         finally:
             self.slot.close()
-            if self.analyser is not None:
-                self.analyser.cancel()
+            workers: list[asyncio.Task[None] | None] = [receiver, self.analyser]
+            for worker in workers:
+                if worker is not None and not worker.done():
+                    worker.cancel()
+                    await asyncio.gather(worker, return_exceptions=True)
             await self._detach_if_unfinished()
+            if self.state is not None:
+                try:  # its tracker is rebuilt on whichever process resumes it
+                    await self.hub.pool.release(self.state["id"])
+                except Exception:
+                    log.exception("could not release the pose tracker")
             if sender is not None:
                 if close is not None and close.code == p.CLOSE_POLICY:
                     sender.cancel()
@@ -118,9 +137,19 @@ class LiveConnection:
             sender.cancel()
 
     async def _close(self, code: int, reason: str) -> None:
+        """Send the close frame, then drop what the client still sends until its close frame.
+
+        hypercorn hands messages to the app through a small queue that nobody reads once the
+        handler has returned: a client still sending (a flood, frames in flight after ``stop``)
+        would block hypercorn before it sees the client's close, and the connection would hang
+        open. Quart cancels this handler when the client's close arrives.
+        """
         try:
             await self.ws.close(code, reason)
-        except Exception:  # the peer may already be gone
+            async with asyncio.timeout(self.limits.close_drain_s):
+                while True:
+                    await self.ws.receive()
+        except Exception:  # the peer is gone, or never closed: hypercorn cleans up
             pass
 
     async def _accept_and_authenticate(self) -> None:
@@ -163,7 +192,15 @@ class LiveConnection:
 
     async def _receive_loop(self) -> None:
         while not self.stopped:
-            raw = await self.ws.receive()
+            try:
+                async with asyncio.timeout(self.limits.idle_timeout_s):
+                    raw = await self.ws.receive()
+            except TimeoutError as exc:
+                raise Closing(
+                    p.CLOSE_IDLE, f"nothing received for {self.limits.idle_timeout_s:g} s"
+                ) from exc
+            if raw is None:  # Quart hands an empty binary message over as None
+                raw = b""
             self._spend_token()
             size = len(raw.encode() if isinstance(raw, str) else raw)
             if size > self.limits.max_message_bytes:
@@ -227,9 +264,14 @@ class LiveConnection:
         return PoseFrame(self._stream_ms(message.t_ms), marks, world, message.aspect)
 
     def _stream_ms(self, t_ms: float | None) -> float:
-        if t_ms is not None:
-            return self.t_offset + t_ms
-        return self.t_offset + (time.monotonic() - self.clock0) * 1000
+        """A frame's time on the session's clock (which runs on across resumes)."""
+        raw = t_ms if t_ms is not None else (time.monotonic() - self.clock0) * 1000
+        if self.resumed_at_ms is not None:
+            # The first frame since a resume: a client whose clock went on needs no offset; one
+            # whose clock restarted (or that sends none) continues just after the last frame.
+            last, self.resumed_at_ms = self.resumed_at_ms, None
+            self.t_offset = 0.0 if raw > last else last - raw + RESUME_GAP_MS
+        return self.t_offset + raw
 
     def _offer(self, item: bytes | PoseFrame, t_ms: float | None) -> None:
         if self.state is None:
@@ -243,7 +285,7 @@ class LiveConnection:
     # -- session lifecycle -----------------------------------------------------------------------
 
     def _ttl(self) -> int:
-        return self.limits.resume_window_s * 4
+        return session_ttl(self.limits.resume_window_s)
 
     async def _start(self, message: p.Start) -> None:
         assert self.user is not None
@@ -274,6 +316,7 @@ class LiveConnection:
                 self.error(exc.status, exc.code, exc.detail)
                 return
         self.counter = create_counter(message.exercise, classifiers)
+        self.hub.ensure_warm()
         self.state = {
             "id": uuid.uuid4().hex,
             "user_id": self.user.id,
@@ -316,7 +359,7 @@ class LiveConnection:
             state["exercise"] or state["requested"], self.hub.classifiers()
         )
         self.rep_offset = len(state["reps"])
-        self.t_offset = float(state.get("t_ms", 0.0))
+        self.resumed_at_ms = float(state.get("t_ms", 0.0))
         self.emit(
             p.event(
                 "started",
@@ -338,7 +381,7 @@ class LiveConnection:
         for event in self.counter.finish():
             await self._deliver(event)
         await self.hub.store.save(self.state, self._ttl())
-        final = await finalize(self.hub.store, self.state["id"], {"active"}, self._ttl())
+        final = await finalize(self.hub.store, self.state["id"], "active", self._ttl())
         result = (final or {}).get("result") or {"workout_id": None, "set_id": None}
         self.emit(
             p.event(
@@ -388,6 +431,8 @@ class LiveConnection:
                 self.error(503, "pose_unavailable", "Frames cannot be analysed right now.")
                 continue
             if frame is not None:
+                if self.state is not None:
+                    self.state["t_ms"] = max(float(self.state.get("t_ms", 0.0)), frame.t_ms)
                 for event in self.counter.update(frame):
                     await self._deliver(event)
                 if self.state and self.state.get("send_pose"):
@@ -417,13 +462,12 @@ class LiveConnection:
             return item
         data, t_ms = item
         try:
-            frame: PoseFrame = await self.hub.pool.estimate(data, t_ms)
+            stream = self.state["id"] if self.state is not None else "-"
+            frame: PoseFrame = await self.hub.pool.estimate(stream, data, t_ms)
         except ImageDecodeError:
             self.frames_failed += 1
             self.error(422, "bad_image", "The frame is not a JPEG, PNG or WebP image.")
             return None
-        if self.state is not None:
-            self.state["t_ms"] = max(float(self.state.get("t_ms", 0.0)), frame.t_ms)
         return frame
 
     async def _deliver(self, event: Any) -> None:

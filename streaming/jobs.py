@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import time
 
-from fithub.core.jobs import job
-from fithub.streaming.hub import current_hub, finalize_detached
+from fithub.core.jobs import job, job_runtime
+from fithub.streaming.hub import current_hub, finalize_detached, session_prefix
+from fithub.streaming.store import RedisSessionStore, SessionStore
 
 
 @job("streaming.finalize_abandoned")
 async def finalize_abandoned() -> int:
-    """Store sessions whose socket dropped and were not resumed in time (e.g. their process died)."""
+    """Store sessions whose socket dropped and were not resumed in time (e.g. their process died).
+
+    Runs in an API process (embedded mode, its own hub) or in ``fithub worker``, which has no hub
+    but reaches the sessions every API process keeps in Redis.
+    """
     hub = current_hub()
-    if hub is None:
-        return 0
-    window = hub.limits.resume_window_s
+    store: SessionStore
+    if hub is not None:
+        store, window = hub.store, hub.limits.resume_window_s
+    else:
+        runtime = job_runtime()
+        if runtime.redis is None:  # embedded sessions live only in their API process
+            return 0
+        settings = runtime.settings
+        store = RedisSessionStore(runtime.redis, prefix=session_prefix(settings.redis_namespace))
+        window = settings.live_resume_window_s
     done = 0
-    for session_id in await hub.store.detached_before(time.time() - window):
-        if await finalize_detached(hub.store, session_id, window) is not None:
+    for session_id in await store.detached_before(time.time() - window):
+        if await finalize_detached(store, session_id, window) is not None:
             done += 1
     return done

@@ -40,7 +40,7 @@ def summarise(state: dict[str, Any]) -> dict[str, Any]:
     """Reps, duration and mean form score of a session's counted reps."""
     reps = state.get("reps", [])
     scores = [r["form_score"] for r in reps if r.get("form_score") is not None]
-    duration_ms = (reps[-1]["end_ms"] - reps[0]["start_ms"]) if reps else 0.0
+    duration_ms = max(0.0, reps[-1]["end_ms"] - reps[0]["start_ms"]) if reps else 0.0
     return {
         "exercise": state.get("exercise"),
         "reps": len(reps),

@@ -2,6 +2,9 @@
 
 Documented in docs/streaming.md and docs/asyncapi.yaml. Client messages are JSON text frames,
 except camera frames, which may also be sent as binary messages (the raw JPEG/PNG/WebP bytes).
+An ``error`` event carries the problem-details object of the REST API, its ``type`` URI renamed
+``problem_type`` (``type`` names the message). A socket that sends nothing for a minute is closed
+(4408) and its session left resumable: send ``ping`` while no frames flow.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_AUTH_TIMEOUT = 4408
+CLOSE_IDLE = 4408  # nothing received for a while (send {type: ping} when there are no frames)
 CLOSE_CONFLICT = 4409
 
 

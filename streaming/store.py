@@ -63,6 +63,15 @@ class MemorySessionStore:
         await self.save(state, ttl)
         return state
 
+    async def unfinished(self) -> list[tuple[str, str]]:
+        """``(id, status)`` of every session still active or detached (for shut-down)."""
+        self._purge()
+        return [
+            (key, str(state["status"]))
+            for key, (_, state) in self._states.items()
+            if state.get("status") in {"active", "detached"}
+        ]
+
     async def detached_before(self, cutoff: float) -> list[str]:
         self._purge()
         return [
@@ -120,5 +129,12 @@ class RedisSessionStore:
         return None
 
     async def detached_before(self, cutoff: float) -> list[str]:
-        ids = await self._redis.zrangebyscore(self._detached, "-inf", cutoff)
-        return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+        found = await self._redis.zrangebyscore(self._detached, "-inf", cutoff)
+        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in found]
+        if not ids:
+            return []
+        alive = await self._redis.mget([self._prefix + i for i in ids])
+        gone = [i for i, raw in zip(ids, alive, strict=True) if raw is None]
+        if gone:  # expired before anyone finalised them: drop them from the index too
+            await self._redis.zrem(self._detached, *gone)
+        return [i for i, raw in zip(ids, alive, strict=True) if raw is not None]

@@ -136,7 +136,9 @@ class FithubServer:
 def make_server(extra_env: dict[str, str] | None = None) -> tuple[FithubServer, PostgresDatabase | None]:
     """Prepare (not start) a server with its own data folder and, on PostgreSQL, its own database."""
     data_dir = Path(tempfile.mkdtemp(prefix="fithub-test-"))
-    env = {**os.environ, **DEFAULT_TEST_ENV, "FITHUB_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **DEFAULT_TEST_ENV, "FITHUB_DATA_DIR": str(data_dir),
+           # servers sharing the test Redis must not take each other's jobs or keys
+           "FITHUB_REDIS_NAMESPACE": f"fithub-test-{uuid.uuid4().hex[:10]}"}
     env.pop("FITHUB_DATABASE_URL", None)
     database = None
     if postgres_url():

@@ -9,6 +9,7 @@ and returns a :class:`VideoAnalysis`. Nothing here knows about HTTP, jobs or the
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,10 @@ from fithub.plugins.types import ExerciseClassifier
 from fithub.vision.auto import AUTO, create_counter
 from fithub.vision.events import ExerciseDetected, RepEvent, VisionEvent
 from fithub.vision.pose import PoseError, PoseEstimator, VideoReadError, read_video
+
+# Decoding failures are reported by the functions here; FFmpeg's own messages about them would
+# go straight to stderr, outside the JSON logs. FITHUB users may still set it to debug a clip.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 #: ``progress(frames_done, frames_total)``; the total is an estimate from the container (None if
 #: it does not say), so ``frames_done`` may pass it.
@@ -71,15 +76,23 @@ def probe_video(path: str | Path) -> VideoInfo:
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         frame_count = count if 0 < count < 10**8 else None
         if frame_count is not None and frame_count > 1:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, frame_count - 1)
-            ok, image = capture.read()
-            if not ok or image is None:
+            # Some containers only estimate the count (from the duration): near the end will do.
+            ends = sorted({frame_count - 1, max(1, frame_count - 1 - math.ceil(2 * fps))})
+            if not any(_decodes(capture, index) for index in reversed(ends)):
                 raise VideoReadError(
                     "the video ends before its last frame: the file is truncated or corrupt"
                 )
         return VideoInfo(fps=fps, frame_count=frame_count, width=int(width), height=int(height))
     finally:
         capture.release()
+
+
+def _decodes(capture: Any, index: int) -> bool:
+    import cv2
+
+    capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, image = capture.read()
+    return bool(ok) and image is not None
 
 
 @dataclass(frozen=True)
@@ -196,7 +209,9 @@ def analyze_video(
         raise UnknownExercise(str(exc.args[0]) if exc.args else str(exc)) from exc
     info = probe_video(path)
     if max_duration_s is not None and (info.duration_s or 0.0) > max_duration_s:
-        raise VideoTooLong(f"the video lasts {info.duration_s:.0f} s, at most {max_duration_s:.0f} s")
+        raise VideoTooLong(
+            f"the video lasts {info.duration_s:.0f} s, at most {max_duration_s:.0f} s"
+        )
     stride = max(1, math.floor(info.fps / max_fps)) if max_fps else 1
     total = -(-info.frame_count // stride) if info.frame_count else None
     own = estimator is None

@@ -440,7 +440,12 @@ def sequence(
                 [1 / cam.aspect, 1]
             )
             world = world + rng.normal(0.0, noise * cam.height, world.shape)
-        off = (marks[:, 0] < -0.05) | (marks[:, 0] > 1.05) | (marks[:, 1] < -0.02) | (marks[:, 1] > 1.02)
+        off = (
+            (marks[:, 0] < -0.05)
+            | (marks[:, 0] > 1.05)
+            | (marks[:, 1] < -0.02)
+            | (marks[:, 1] > 1.02)
+        )
         marks[off, 3] = 0.05  # out of the frame: MediaPipe still guesses, with low visibility
         if off.mean() > 0.5:
             frames.append(PoseFrame.empty(t_ms, cam.aspect))

@@ -145,10 +145,17 @@ class AccountService:
             await audit.record("auth.password_changed", client, subject_id=user.id)
 
     async def delete_account(self, user: User, client: ClientInfo, *, password: str) -> None:
-        """Erase the account and all its data (see ``privacy.services.erase_user``)."""
+        """Erase the account and all its data (see ``privacy.services.erase_user``).
+
+        Stored media files go after the rows that name them are gone.
+        """
+        from fithub.core.media import services as media
+
         if not await verify_password_async(user.password_hash, password):
             raise AuthRequired("The password is wrong.", code="wrong_password")
+        files = await media.stored_keys(user.id)
         await erase_user(user.id, client)
+        await media.delete_stored(self.settings, files)
 
     # -- signing in and out ---------------------------------------------------------------------
 

@@ -92,9 +92,25 @@ TABLES: dict[str, Table] = {
     "trainer_profiles": Table(),
     "goals": Table(),
     "body_metrics": Table(),
+    # Device data: the normalised records keep the vendor's payload (raw), which is the user's.
+    "device_sync_logs": Table(),
+    "device_connections": Table(omit=("credentials", "credentials_key_id")),  # sealed tokens
+    "device_oauth_states": Table(
+        export=False,
+        reason="connections being made: a hashed state and a sealed PKCE verifier, gone within "
+        "ten minutes; the connections themselves are exported",
+    ),
+    "device_activities": Table(),
+    "device_daily_summaries": Table(),
+    "device_samples": Table(),
+    "device_sleep_sessions": Table(),
+    "device_body_measurements": Table(),
     "template_versions": Table(),
     "workout_templates": Table(),
     "exercise_muscles": Table(),
+    # The clips themselves are not in the export (up to 100 MB each); account deletion removes
+    # them from media storage after the rows (AccountService.delete_account).
+    "videos": Table(omit=("storage_key", "job_token")),
     "exercises": Table(erase="delete_unshared"),
     "domain_events": Table(),
     "audit_events": Table(  # exported: the events about the user; erased: every link to them

@@ -119,7 +119,10 @@ async def send_missed_job(server: FithubServer) -> None:
         import dramatiq
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=server.env["FITHUB_REDIS_URL"], namespace="fithub")
+        broker = RedisBroker(
+            url=server.env["FITHUB_REDIS_URL"],
+            namespace=server.env.get("FITHUB_REDIS_NAMESPACE", "fithub"),
+        )
         try:
             message = dramatiq.Message(
                 queue_name="fithub", actor_name=JOB, args=(), kwargs={}, options={}

@@ -109,6 +109,9 @@ async def build_world(api: httpx.AsyncClient) -> World:
         json={"email": alice.email, "password": alice.password},
         headers={"User-Agent": "AlicePhone/1.0"},
     )
+    # This server knows no device vendor: tests/integration/devices/test_device_privacy.py
+    # exports and erases device data against a fake Oura.
+    ep.missing.setdefault("devices", "no device provider is configured on this server")
     if not ep.has("exercises", "GET /exercises", "POST /exercises"):
         pytest.skip("the world needs exercise ids: " + ep.missing["exercises"])
     ids["squat"] = await catalog_id(api, alice, "Squat")
@@ -259,7 +262,24 @@ async def build_world(api: httpx.AsyncClient) -> World:
                     "exercise_id": ids["shared"],
                 },
             )
+    await upload_video(api, alice, ep, ids)
     return world
+
+
+async def upload_video(api: httpx.AsyncClient, who: Account, ep: Endpoints, ids: dict[str, int]) -> None:
+    """One uploaded clip (its analysis may still run while the world is exported or erased)."""
+    from tests.unit.vision_data import labelled_clips, missing_reason
+
+    clips = [c for c in labelled_clips() if c.name == "jumpingjack_infophysics_afrl"]
+    if not clips:
+        ep.missing["videos"] = missing_reason("clip jumpingjack_infophysics_afrl")
+        return
+    if not ep.has("videos", "POST /videos"):
+        return
+    files = {"file": ("jacks.mp4", clips[0].video.read_bytes(), "video/mp4")}
+    response = await api.post(f"{V1}/videos", headers=who.auth, files=files, timeout=60)
+    assert response.status_code == 202, response.text
+    ids["video"] = response.json()["id"]
 
 
 # -- the database (read only) -----------------------------------------------------------------

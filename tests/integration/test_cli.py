@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.integration.helpers import login, login_ok, random_email
 
-SUBCOMMANDS = ["serve", "worker", "migrate", "seed-demo", "create-admin"]
+SUBCOMMANDS = ["serve", "worker", "migrate", "seed-demo", "create-admin", "analyze"]
 
 
 def test_help_lists_every_subcommand(server):

@@ -47,11 +47,22 @@ EXPORTED = {
     "coaching_relations",
     "assignments",
     "domain_events",
+    "videos",
+    "device_connections",
+    "device_sync_logs",
+    "device_activities",
+    "device_daily_summaries",
+    "device_samples",
+    "device_sleep_sessions",
+    "device_body_measurements",
 }
+DEVICE_FILES = {t for t in EXPORTED if t.startswith("device_")}
 FILES_OF_PART = {
     "goals": {"goals"},
     "body metrics": {"body_metrics"},
     "coaching": {"trainer_profiles", "coaching_relations", "assignments"},
+    "videos": {"videos"},
+    "devices": DEVICE_FILES,
 }
 
 

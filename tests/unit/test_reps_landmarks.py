@@ -31,7 +31,8 @@ def reps_of(events: list[VisionEvent]) -> list[RepEvent]:
 
 def camera(exercise: str, yaw: float = 0.0, **options: float) -> Camera:
     """A phone-like camera: portrait for standing exercises, landscape for floor ones."""
-    settings = {"aspect": 16 / 9, "height": 2.0} if exercise in FLOOR else {}
+    floor = {"aspect": 16 / 9, "height": 2.0, "distance": 4.0, "elevation": 0.5, "floor": 0.8}
+    settings = floor if exercise in FLOOR else {}
     return Camera(yaw=yaw, **{**settings, **options})
 
 
@@ -179,7 +180,7 @@ def test_picking_something_up_is_not_a_squat(yaw: float) -> None:
 @pytest.mark.parametrize("exercise", EXERCISES)
 @pytest.mark.parametrize("elevation", [0.3, 1.8], ids=["camera-on-the-floor", "camera-up-high"])
 def test_counts_and_recognises_from_low_and_high_cameras(exercise: str, elevation: float) -> None:
-    cam = camera(exercise, 45, elevation=elevation, distance=2.8)
+    cam = camera(exercise, 45, elevation=elevation)
     frames = sequence(exercise, 4, camera=cam, noise=0.002)
     assert len(count_reps(builtin_classifiers()[exercise], frames)) == 4
     detected, events = auto_events(frames)

@@ -15,6 +15,7 @@ from fithub.vision.features import (
     knee_asymmetry,
     knee_split,
     ramp,
+    side_angle,
     standing,
     torso_inclination,
 )
@@ -41,6 +42,10 @@ class Squat(ExerciseModel):
             "knee_split": knee_split(frame, leg),
             "feet_spread": feet_spread(frame, leg),
             "feet_apart": feet_apart(frame),
+            "knee_angle": min(
+                side_angle(frame, "left", "hip", "knee", "ankle"),
+                side_angle(frame, "right", "hip", "knee", "ankle"),
+            ),
         }
         if math.isfinite(thigh) and thigh > 0:
             hip_y = float(frame.mid_xy(L.LEFT_HIP, L.RIGHT_HIP)[1])
@@ -83,10 +88,11 @@ class Squat(ExerciseModel):
         return not rep.at_extreme.get("torso_lean", 0.0) > 75.0
 
     def match(self, rep: RepSummary) -> float:
-        # Both knees at the same height at the bottom: a squat, not a lunge; and the feet stay
-        # planted: a squat, not a jumping jack (whose landing dips the hips too).
+        # Both knees at the same height at the bottom: a squat, not a lunge; the feet stay planted
+        # and the knees bend well: a squat, not a jumping jack (whose landing dips the hips too).
         split = rep.bottom.get("knee_split", math.nan)
         key = "feet_apart" if "feet_apart" in rep.peak else "feet_spread"  # world: any view
         jump = rep.peak.get(key, math.nan) - rep.low.get(key, math.nan)
         planted = ramp(jump, 0.25, 0.12) if math.isfinite(jump) else 1.0
-        return rep.posture * ramp(split, 0.25, 0.1) * planted
+        bent = ramp(rep.bottom.get("knee_angle", math.nan), 140.0, 115.0)
+        return rep.posture * ramp(split, 0.25, 0.1) * planted * bent

@@ -21,4 +21,4 @@ def test_plugin_is_listed() -> None:
 
 
 def test_provider_satisfies_the_protocol() -> None:
-    assert isinstance(HelloProvider(), DeviceProvider)
+    assert isinstance(HelloProvider.__new__(HelloProvider), DeviceProvider)

@@ -1,0 +1,1 @@
+"""Device connections: OAuth with vendors, encrypted tokens, reliable sync and normalised data."""

@@ -1,0 +1,276 @@
+"""Tortoise models of the devices domain: connections, OAuth states, sync logs, normalised records.
+
+Model docstrings and field descriptions become SQL comments: no semicolons or apostrophes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+from fithub.plugins.records import BodyKind, SampleKind
+
+if TYPE_CHECKING:
+    from fithub.core.accounts.models import User
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    REAUTH_REQUIRED = "reauth_required"
+    DISCONNECTED = "disconnected"
+
+
+class SyncStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # some data types failed, the others were stored
+    FAILED = "failed"
+    DEFERRED = "deferred"  # rate limited for longer than a job waits: queued again later
+    SKIPPED = "skipped"  # not connected any more, or another sync was already running
+
+
+class DeviceConnection(Model):
+    """A link between a user and their account at a device vendor."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_connections", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    status = fields.CharEnumField(
+        ConnectionStatus, max_length=16, default=ConnectionStatus.CONNECTED
+    )
+    scopes: fields.Field[list[str]] = fields.JSONField(default=list)
+    credentials = fields.TextField(null=True, description="sealed vendor tokens, AES-GCM")
+    credentials_key_id = fields.CharField(max_length=16, null=True)
+    credentials_version = fields.IntField(default=0, description="bumped on every token change")
+    access_expires_at = fields.DatetimeField(null=True)
+    external_user_id = fields.CharField(max_length=128, null=True)
+    cursors: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    next_sync_at = fields.DatetimeField(null=True)
+    last_sync_at = fields.DatetimeField(null=True)
+    last_sync_status = fields.CharField(max_length=16, null=True)
+    last_error = fields.CharField(max_length=500, default="")
+    connected_at = fields.DatetimeField(null=True)
+    disconnected_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_connections"
+        unique_together = (("user", "provider"),)
+        indexes = (("status", "next_sync_at"), ("provider", "external_user_id"))
+
+
+class OAuthState(Model):
+    """A connection being made: the state sent to the vendor, bound to one user, short lived."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_oauth_states", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    state_hash = fields.CharField(max_length=64, unique=True, description="SHA-256 of the state")
+    sealed = fields.TextField(description="sealed PKCE verifier and provider stash")
+    redirect_uri = fields.CharField(max_length=500)
+    expires_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "device_oauth_states"
+
+
+class SyncLog(Model):
+    """One sync run of one connection, with what it fetched and stored."""
+
+    id = fields.BigIntField(primary_key=True)
+    connection: fields.ForeignKeyRelation[DeviceConnection] = fields.ForeignKeyField(
+        "fithub.DeviceConnection", related_name="sync_logs", on_delete=fields.CASCADE
+    )
+    connection_id: int
+    trigger = fields.CharField(max_length=16, description="manual, scheduled, backfill or push")
+    data_types: fields.Field[list[str]] = fields.JSONField(default=list)
+    status = fields.CharEnumField(SyncStatus, max_length=16, default=SyncStatus.QUEUED)
+    window_start = fields.DatetimeField(null=True)
+    window_end = fields.DatetimeField(null=True)
+    pages = fields.IntField(default=0)
+    fetched = fields.IntField(default=0)
+    inserted = fields.IntField(default=0)
+    updated = fields.IntField(default=0)
+    unchanged = fields.IntField(default=0)
+    errors = fields.IntField(default=0)
+    details: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    error = fields.CharField(max_length=500, default="")
+    retry_at = fields.DatetimeField(null=True)
+    queued_at = fields.DatetimeField(auto_now_add=True)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "device_sync_logs"
+        indexes = (("connection_id", "status"),)
+
+
+class DeviceActivity(Model):
+    """A workout or activity session from a device vendor."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_activities", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    start_time = fields.DatetimeField()
+    end_time = fields.DatetimeField()
+    sport = fields.CharField(max_length=64)
+    name = fields.CharField(max_length=200, null=True)
+    detected = fields.BooleanField(default=False)
+    calories_kcal = fields.FloatField(null=True)
+    distance_m = fields.FloatField(null=True)
+    steps = fields.IntField(null=True)
+    avg_heart_rate_bpm = fields.FloatField(null=True)
+    max_heart_rate_bpm = fields.FloatField(null=True)
+    intensity = fields.CharField(max_length=32, null=True)
+    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_activities"
+        unique_together = (("user", "provider", "external_id"),)
+        indexes = (("user_id", "start_time"),)
+
+
+class DeviceDailySummary(Model):
+    """One day of activity totals from a device vendor."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_daily_summaries", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    day = fields.DateField()
+    steps = fields.IntField(null=True)
+    active_calories_kcal = fields.FloatField(null=True)
+    total_calories_kcal = fields.FloatField(null=True)
+    distance_m = fields.FloatField(null=True)
+    active_minutes = fields.FloatField(null=True)
+    resting_heart_rate_bpm = fields.FloatField(null=True)
+    score = fields.FloatField(null=True)
+    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_daily_summaries"
+        unique_together = (("user", "provider", "external_id"),)
+        indexes = (("user_id", "day"),)
+
+
+class DeviceSample(Model):
+    """One measurement at one instant from a device vendor (heart rate, HRV, SpO2 and so on)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_samples", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    kind = fields.CharEnumField(SampleKind, max_length=32)
+    time = fields.DatetimeField()
+    value = fields.FloatField()
+    context = fields.CharField(max_length=32, null=True)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_samples"
+        unique_together = (("user", "provider", "kind", "external_id"),)
+        indexes = (("user_id", "kind", "time"),)
+
+
+class DeviceSleepSession(Model):
+    """A night or a nap from a device vendor, with its sleep stages."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_sleep_sessions", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    start_time = fields.DatetimeField()
+    end_time = fields.DatetimeField()
+    day = fields.DateField(null=True)
+    is_nap = fields.BooleanField(default=False)
+    stages: fields.Field[list[dict[str, Any]]] = fields.JSONField(default=list)
+    asleep_s = fields.FloatField(null=True)
+    deep_s = fields.FloatField(null=True)
+    light_s = fields.FloatField(null=True)
+    rem_s = fields.FloatField(null=True)
+    awake_s = fields.FloatField(null=True)
+    latency_s = fields.FloatField(null=True)
+    efficiency = fields.FloatField(null=True)
+    avg_heart_rate_bpm = fields.FloatField(null=True)
+    lowest_heart_rate_bpm = fields.FloatField(null=True)
+    avg_hrv_ms = fields.FloatField(null=True)
+    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_sleep_sessions"
+        unique_together = (("user", "provider", "external_id"),)
+        indexes = (("user_id", "start_time"),)
+
+
+class DeviceBodyMeasurement(Model):
+    """A body measurement from a device vendor (weight, body fat, blood pressure and so on)."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_body_measurements", on_delete=fields.CASCADE
+    )
+    user_id: int
+    provider = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    kind = fields.CharEnumField(BodyKind, max_length=32)
+    time = fields.DatetimeField()
+    value = fields.FloatField()
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "device_body_measurements"
+        unique_together = (("user", "provider", "kind", "external_id"),)
+        indexes = (("user_id", "kind", "time"),)

@@ -1,0 +1,76 @@
+"""The devices domain as routes (and later webhooks) see it: one call per use case."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fithub.core.accounts.models import User
+from fithub.core.context import ClientInfo
+from fithub.core.devices.connections import complete_connect
+from fithub.core.devices.hub import DeviceHub
+from fithub.core.devices.jobs import request_sync
+from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
+from fithub.core.devices.presenters import breaker_out, connection_out
+from fithub.core.devices.queries import connection_of
+from fithub.core.devices.schemas import DevicesOut, ProviderOut
+from fithub.core.errors import Conflict, ValidationFailed
+
+
+async def overview(hub: DeviceHub, user: User) -> DevicesOut:
+    """Every provider (with its breaker) and the user's connections."""
+    providers = []
+    for name, cls in sorted(hub.classes.items()):
+        supported = not hub.missing_members(name)
+        providers.append(
+            ProviderOut(
+                name=name,
+                display_name=str(getattr(cls, "display_name", name)),
+                auth_kind=getattr(cls, "auth_kind", None),
+                data_types=[str(t) for t in getattr(cls, "data_types", ())],
+                scopes=list(getattr(cls, "scopes", ())),
+                supported=supported,
+                configured=hub.apps[name].configured,
+                breaker=breaker_out(await hub.breaker_state(name)),
+            )
+        )
+    connections = await DeviceConnection.filter(user_id=user.id).order_by("provider")
+    return DevicesOut(providers=providers, connections=[connection_out(c) for c in connections])
+
+
+async def finish_connect(
+    hub: DeviceHub,
+    provider: str,
+    params: dict[str, str],
+    client: ClientInfo,
+    user: User | None = None,
+) -> tuple[DeviceConnection, SyncLog]:
+    """Complete the OAuth callback and queue the first sync (the backfill)."""
+    connection = await complete_connect(hub, provider, params, client, user)
+    later = datetime.now(UTC) + timedelta(seconds=hub.config.sync_interval_s)
+    await DeviceConnection.filter(id=connection.id).update(next_sync_at=later)
+    connection.next_sync_at = later
+    row, _ = await request_sync(connection, "backfill")
+    return connection, row
+
+
+async def start_sync(
+    hub: DeviceHub, user: User, provider: str, data_types: str | None
+) -> tuple[SyncLog, bool]:
+    """Queue an on-demand sync (of some data types); the sync already under way if there is one."""
+    hub.provider_class(provider)
+    connection = await connection_of(user, provider)
+    if connection.status != ConnectionStatus.CONNECTED:
+        code = "reauth_required" if connection.status == ConnectionStatus.REAUTH_REQUIRED else (
+            "connection_not_active")  # fmt: skip
+        raise Conflict(f"The {provider} connection is {connection.status}: connect again.",
+                       code=code)  # fmt: skip
+    wanted = [t.strip() for t in (data_types or "").split(",") if t.strip()]
+    offered = {str(t) for t in getattr(hub.classes[provider], "data_types", ())}
+    unknown = sorted(set(wanted) - offered)
+    if unknown:
+        raise ValidationFailed(
+            f"{provider} does not offer {', '.join(unknown)}.",
+            errors=[{"field": "data_types", "message": f"choose from {sorted(offered)}",
+                     "type": "choice"}],
+        )  # fmt: skip
+    return await request_sync(connection, "manual", wanted)

@@ -1,0 +1,277 @@
+"""Syncing one connection (journey 4): tokens, windows, pages, upserts, cursors, the sync log.
+
+For each data type the connection may read, the time since its cursor (minus a look-back, as
+vendors revise recent data; on the first sync the backfill period) is cut into windows no longer
+than the provider's ``max_window``, and each window is fetched page by page. Each page's records
+and the cursor that points past them are committed in one transaction, so a crash repeats at most
+one page and never skips one. Vendor calls go through :meth:`SyncRun.call`: the declared rate
+budget, the provider's breaker, one forced refresh on a 401, and Retry-After waits (short waits in
+the job, longer ones defer the whole run by re-queuing it). A failing data type (vendor error,
+malformed page) is logged and the others go on; an open breaker or a refused refresh ends the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from tortoise.transactions import in_transaction
+
+from fithub.core.devices.connections import (
+    ConnectionGone,
+    ReauthRequired,
+    mark_reauth_required,
+    read_tokens,
+    refresh_tokens,
+    rekey,
+)
+from fithub.core.devices.hub import DeviceHub
+from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
+from fithub.core.devices.store import Counts, upsert_records
+from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderRateLimited
+from fithub.plugins.records import Record, record_problems
+from fithub.plugins.types import DataType, DeviceProvider, FetchQuery, Page, TokenSet
+
+log = logging.getLogger("fithub.devices.sync")
+T = TypeVar("T")
+MAX_ERRORS_KEPT = 5
+DEFAULT_RETRY_AFTER = 60.0
+SKIPPED_UNGRANTED = "scope not granted"
+
+
+class Deferred(Exception):
+    """Rate limited for longer than a job waits: run again after ``wait`` seconds."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:.0f} s")
+        self.wait = wait
+
+
+@dataclass
+class TypeReport:
+    """What one data type of one run did (kept in ``SyncLog.details``)."""
+
+    pages: int = 0
+    fetched: int = 0
+    counts: Counts = field(default_factory=Counts)
+    errors: int = 0
+    messages: list[str] = field(default_factory=list)
+    rate_limited: int = 0
+    window: tuple[str, str] | None = None
+    failed: str | None = None
+
+    def note(self, message: str) -> None:
+        self.errors += 1
+        if len(self.messages) < MAX_ERRORS_KEPT:
+            self.messages.append(message[:300])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages, "fetched": self.fetched, "inserted": self.counts.inserted,
+            "updated": self.counts.updated, "unchanged": self.counts.unchanged,
+            "errors": self.errors, "messages": self.messages, "rate_limited": self.rate_limited,
+            "window": list(self.window) if self.window else None, "failed": self.failed,
+        }  # fmt: skip
+
+
+def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive spans of at most ``size``."""
+    while start < end:
+        stop = min(end, start + size)
+        yield start, stop
+        start = stop
+
+
+async def _fetch(provider: DeviceProvider, query: FetchQuery, tokens: TokenSet) -> Page:
+    return await provider.fetch_page(tokens, query)
+
+
+def _parse(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+class SyncRun:
+    """One run of one connection; see the module docstring."""
+
+    def __init__(
+        self,
+        hub: DeviceHub,
+        connection: DeviceConnection,
+        provider: DeviceProvider,
+        log_row: SyncLog,
+    ) -> None:
+        self.hub, self.connection, self.provider, self.log = hub, connection, provider, log_row
+        self.name = connection.provider
+        self.tokens: TokenSet | None = None
+        self.reports: dict[str, TypeReport] = {}
+
+    # -- guarded vendor calls ---------------------------------------------------------------------
+
+    async def _respect_budget(self) -> None:
+        while wait := await self.hub.budget_wait(self.name, self.connection.id):
+            if wait > self.hub.config.max_inline_wait_s:
+                raise Deferred(wait)
+            await asyncio.sleep(wait)
+
+    async def call(self, op: Callable[[TokenSet], Awaitable[T]], report: TypeReport) -> T:
+        refreshed, waits = False, 0
+        while True:
+            assert self.tokens is not None
+            await self._respect_budget()
+            tokens = self.tokens
+            try:
+                return await self.hub.guarded(self.name, partial(op, tokens))
+            except ProviderAuthFailed as exc:
+                if refreshed or not tokens.refresh_token:
+                    await mark_reauth_required(
+                        self.connection, f"the vendor refused access ({exc})"
+                    )
+                    raise ReauthRequired(str(exc)) from exc
+                self.tokens = await refresh_tokens(self.hub, self.connection, tokens, force=True)
+                refreshed = True
+            except ProviderRateLimited as exc:
+                report.rate_limited += 1
+                wait = exc.retry_after if exc.retry_after is not None else min(
+                    DEFAULT_RETRY_AFTER, 2.0**waits)  # fmt: skip
+                if wait > self.hub.config.max_inline_wait_s or (
+                    waits >= self.hub.config.max_rate_limit_waits
+                ):
+                    raise Deferred(max(wait, 1.0)) from exc
+                waits += 1
+                await asyncio.sleep(wait)
+
+    # -- one data type ----------------------------------------------------------------------------
+
+    def _normalise(self, data_type: DataType, items: Any, report: TypeReport) -> list[Record]:
+        records: list[Record] = []
+        for item in items:
+            try:
+                produced = self.provider.normalise(data_type, item)
+            except Exception as exc:  # one unreadable item must not lose the page
+                report.note(f"{type(exc).__name__}: {exc}")
+                continue
+            for record in produced:
+                problems = record_problems(record, self.name)
+                if problems:
+                    report.note(f"invalid {type(record).__name__}: {'; '.join(problems)}")
+                else:
+                    records.append(record)
+        return records
+
+    def _start(self, cursor: Mapping[str, Any], now: datetime) -> datetime:
+        config = self.hub.config
+        since = _parse(cursor.get("since"))
+        if since is None:
+            return now - timedelta(days=config.backfill_days)
+        return min(since, now - timedelta(hours=config.lookback_hours))
+
+    async def _commit_page(self, data_type: DataType, records: list[Record],
+                           cursor: dict[str, Any]) -> Counts:  # fmt: skip
+        cursors = {**self.connection.cursors, data_type.value: cursor}
+        async with in_transaction() as conn:
+            counts = await upsert_records(conn, self.connection.user_id, self.name, records)
+            moved = (
+                await DeviceConnection.filter(
+                    id=self.connection.id, status=ConnectionStatus.CONNECTED
+                )
+                .using_db(conn)
+                .update(cursors=cursors)
+            )
+            if not moved:
+                raise ConnectionGone(self.connection.id)  # rolls the page back
+        self.connection.cursors = cursors
+        return counts
+
+    async def sync_type(self, data_type: DataType, report: TypeReport) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        cursor = dict(self.connection.cursors.get(data_type.value) or {})
+        resume = _parse(cursor.get("window_start")), _parse(cursor.get("window_end"))
+        token: str | None = cursor.get("page_token")
+        if token and resume[0] and resume[1]:
+            spans = [(resume[0], resume[1]), *windows(resume[1], now, self.provider.max_window)]
+        else:
+            token = None
+            spans = list(windows(self._start(cursor, now), now, self.provider.max_window))
+        if spans:
+            report.window = (spans[0][0].isoformat(), spans[-1][1].isoformat())
+        since = cursor.get("since")
+        for start, end in spans:
+            while True:
+                query = FetchQuery(data_type, start, end, token)
+                page = await self.call(partial(_fetch, self.provider, query), report)
+                report.pages += 1
+                report.fetched += len(page.items)
+                records = self._normalise(data_type, page.items, report)
+                token = page.next_token
+                if token:
+                    position = {"since": since, "window_start": start.isoformat(),
+                                "window_end": end.isoformat(), "page_token": token}  # fmt: skip
+                else:
+                    since = end.isoformat()
+                    position = {"since": since}
+                report.counts.add(await self._commit_page(data_type, records, position))
+                if not token:
+                    break
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def data_types(self) -> list[DataType]:
+        wanted = {str(t) for t in self.log.data_types}
+        granted = set(self.connection.scopes)
+        required: Mapping[DataType, tuple[str, ...]] = self.provider.required_scopes
+        chosen = []
+        for data_type in self.provider.data_types:
+            if wanted and data_type.value not in wanted:
+                continue
+            if granted and not set(required.get(data_type, ())) <= granted:
+                self.reports[data_type.value] = TypeReport(failed=SKIPPED_UNGRANTED)
+                continue
+            chosen.append(data_type)
+        return chosen
+
+    async def run(self) -> SyncLog:
+        """Sync every chosen data type; returns the log, finished (or deferred)."""
+        self.tokens = read_tokens(self.hub, self.connection)
+        await rekey(self.hub, self.connection)  # sealed with a retired key: seal it again
+        self.tokens = await refresh_tokens(self.hub, self.connection, self.tokens)
+        for data_type in self.data_types():
+            report = self.reports.setdefault(data_type.value, TypeReport())
+            try:
+                await self.sync_type(data_type, report)
+            except ProviderError as exc:
+                report.failed = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("sync %s of %s failed: %s", data_type, self.name, report.failed)
+        return self.log
+
+
+def summarise(log_row: SyncLog, reports: Mapping[str, TypeReport]) -> None:
+    """Add the per-type reports to the log (a deferred run adds to its earlier attempts)."""
+    details = dict(log_row.details or {})
+    types: dict[str, dict[str, Any]] = dict(details.get("types") or {})
+    for key, report in reports.items():
+        fresh, old = report.as_dict(), types.get(key) or {}
+        for name in ("pages", "fetched", "inserted", "updated", "unchanged", "errors",
+                     "rate_limited"):  # fmt: skip
+            fresh[name] += int(old.get(name) or 0)
+        fresh["messages"] = (list(old.get("messages") or []) + fresh["messages"])[-MAX_ERRORS_KEPT:]
+        if old.get("window") and fresh["window"]:
+            fresh["window"] = [min(old["window"][0], fresh["window"][0]), fresh["window"][1]]
+        types[key] = fresh
+    log_row.details = {**details, "types": types}
+    totals = list(types.values())
+    log_row.pages = sum(t["pages"] for t in totals)
+    log_row.fetched = sum(t["fetched"] for t in totals)
+    log_row.inserted = sum(t["inserted"] for t in totals)
+    log_row.updated = sum(t["updated"] for t in totals)
+    log_row.unchanged = sum(t["unchanged"] for t in totals)
+    log_row.errors = sum(t["errors"] + (1 if t["failed"] and t["failed"] != SKIPPED_UNGRANTED
+                                         else 0) for t in totals)  # fmt: skip
+    starts = [t["window"][0] for t in totals if t["window"]]
+    ends = [t["window"][1] for t in totals if t["window"]]
+    log_row.window_start = datetime.fromisoformat(min(starts)) if starts else None
+    log_row.window_end = datetime.fromisoformat(max(ends)) if ends else None

@@ -1,0 +1,1 @@
+"""Uploaded videos: storage, content checks, the analysis job and the REST API."""

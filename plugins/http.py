@@ -1,0 +1,186 @@
+"""The client boundary of a vendor: HTTP calls whose failures come out as ``ProviderError`` subclasses.
+
+Every built-in provider's ``client.py`` goes through :class:`VendorHTTP`, so the same vendor answer
+means the same error everywhere:
+
+- no connection, a reset, a timeout, a cut-off body -> ``ProviderUnavailable``
+- 401 -> ``ProviderAuthFailed``; 429 -> ``ProviderRateLimited`` with ``Retry-After`` in seconds
+- 408 and 5xx -> ``ProviderUnavailable``; any other status >= 400 -> ``ProviderError``
+- a 2xx body that is not JSON (or not the expected shape) -> ``ProviderMalformedResponse``
+
+Messages name the vendor, the method, the path and the status, never a query string or a header
+(they may hold tokens).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from fithub.plugins.errors import (
+    ProviderAuthFailed,
+    ProviderError,
+    ProviderMalformedResponse,
+    ProviderRateLimited,
+    ProviderUnavailable,
+)
+
+MAX_DETAIL = 200
+
+
+@dataclass(frozen=True)
+class VendorResponse:
+    """A vendor answer that passed the status checks: its status, headers and parsed JSON."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _detail(text: str) -> str:
+    """A short excerpt of a vendor's error body (``detail``/``message``/``error`` when JSON)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text.strip()[:MAX_DETAIL]
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error_description", "error", "title"):
+            if isinstance(body.get(key), str):
+                return str(body[key])[:MAX_DETAIL]
+    return text.strip()[:MAX_DETAIL]
+
+
+class VendorHTTP:
+    """HTTP to one vendor over the host's shared session, with fithub's error mapping."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        vendor: str,
+        *,
+        timeout_s: float = 30.0,
+        retry_after_headers: Iterable[str] = ("Retry-After",),
+    ) -> None:
+        self._session = session
+        self.vendor = vendor
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._retry_after_headers = tuple(retry_after_headers)
+
+    def _where(self, method: str, url: str) -> str:
+        return f"{self.vendor} {method} {URL(url).path}"
+
+    def check_status(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        headers: Any,
+        text: str,
+        auth_statuses: Container[int] = (401,),
+    ) -> None:
+        """Raise the error for a failed status (nothing for 1xx-3xx)."""
+        where = self._where(method, url)
+        if status < 400:
+            return
+        detail = _detail(text)
+        if status in auth_statuses:
+            raise ProviderAuthFailed(
+                f"{where}: {status} the vendor refused the credentials ({detail})"
+            )
+        if status == 429:
+            wait = None
+            for name in self._retry_after_headers:
+                wait = parse_retry_after(headers.get(name))
+                if wait is not None:
+                    break
+            raise ProviderRateLimited(f"{where}: 429 rate limited", retry_after=wait)
+        if status == 408 or status >= 500:
+            raise ProviderUnavailable(f"{where}: {status} ({detail})")
+        raise ProviderError(f"{where}: {status} ({detail})")
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: aiohttp.BasicAuth | None = None,
+        expect_json: bool = True,
+        auth_statuses: Container[int] = (401,),
+    ) -> VendorResponse:
+        """Send one request; return the parsed answer or raise the matching ``ProviderError``.
+
+        ``auth_statuses`` are the statuses that mean "credentials refused" (a token endpoint adds
+        400, RFC 6749's answer to an invalid grant).
+        """
+        where = self._where(method, url)
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                auth=auth,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                text = await response.text(errors="replace")
+                status, response_headers = response.status, response.headers
+        except TimeoutError as exc:
+            raise ProviderUnavailable(f"{where}: no answer in time") from exc
+        except aiohttp.ClientConnectionError as exc:
+            raise ProviderUnavailable(f"{where}: connection failed ({type(exc).__name__})") from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise ProviderUnavailable(f"{where}: the answer was cut off") from exc
+        except aiohttp.ClientError as exc:
+            raise ProviderError(f"{where}: {type(exc).__name__}") from exc
+        self.check_status(method, url, status, response_headers, text, auth_statuses)
+        if not expect_json:
+            return VendorResponse(status, dict(response_headers), text)
+        if not text.strip():
+            raise ProviderMalformedResponse(f"{where}: {status} with an empty body, expected JSON")
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ProviderMalformedResponse(
+                f"{where}: {status} with a body that is not JSON ({exc.msg} at {exc.pos})"
+            ) from exc
+        return VendorResponse(status, dict(response_headers), body)
+
+    async def get_json(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """GET ``url`` and return its JSON body."""
+        return (await self.request("GET", url, params=params, headers=headers)).body

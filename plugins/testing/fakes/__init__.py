@@ -1,0 +1,1 @@
+"""Fake servers of the vendors fithub ships providers for, speaking their documented wire formats."""
