@@ -20,6 +20,7 @@ from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
 from fithub.core.devices.data_routes import bp as device_data_bp
 from fithub.core.devices.routes import bp as devices_bp
+from fithub.core.devices.webhooks import bp as webhooks_bp
 from fithub.core.errors import MalformedJSON, UnsupportedMediaType
 from fithub.core.exercises.routes import bp as exercises_bp
 from fithub.core.media import routes as media_routes
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         coaching_bp,
         privacy_bp,
         devices_bp,
+        webhooks_bp,
         device_data_bp,
         media_routes.bp,
         streaming_bp,

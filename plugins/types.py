@@ -169,7 +169,14 @@ class PushRequest:
 
 @dataclass(frozen=True)
 class PushEvent:
-    """Something changed at the vendor for one user: fithub fetches the window (or the object)."""
+    """Something changed at the vendor for one user.
+
+    - ``upsert``: fithub fetches ``data_type`` for [start, end) (its look-back window when absent);
+      when the vendor sent the data itself (``items``, as ``fetch_page`` would return them), fithub
+      normalises and stores those instead of fetching;
+    - ``delete``: the vendor deleted ``object_id`` (an external id) of ``data_type``;
+    - ``deauthorize``: the user withdrew the grant at the vendor; fithub drops the tokens.
+    """
 
     external_user_id: str
     data_type: DataType | None
@@ -177,6 +184,7 @@ class PushEvent:
     object_id: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    items: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from fithub.core.accounts.schemas import (
 )
 from fithub.core.accounts.services import TokenPair
 from fithub.core.auth import client_info, current_session, current_user, require_auth, runtime
+from fithub.core.devices.connections import revoke_all
 from fithub.core.errors import ValidationFailed
 from fithub.core.pagination import PageQuery
 
@@ -184,5 +185,11 @@ async def change_password(data: PasswordChange) -> Response:
 @validate_request(AccountDeletion)
 async def delete_me(data: AccountDeletion) -> Response:
     """Delete your account and everything attached to it. Confirm with your password."""
-    await runtime().accounts.delete_account(current_user(), client_info(), password=data.password)
+    hub = runtime().devices
+    await runtime().accounts.delete_account(
+        current_user(),
+        client_info(),
+        password=data.password,
+        before_erase=lambda user: revoke_all(hub, user),
+    )
     return Response(status=204)

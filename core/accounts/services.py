@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,15 +145,25 @@ class AccountService:
             )
             await audit.record("auth.password_changed", client, subject_id=user.id)
 
-    async def delete_account(self, user: User, client: ClientInfo, *, password: str) -> None:
+    async def delete_account(
+        self,
+        user: User,
+        client: ClientInfo,
+        *,
+        password: str,
+        before_erase: Callable[[User], Awaitable[Any]] | None = None,
+    ) -> None:
         """Erase the account and all its data (see ``privacy.services.erase_user``).
 
-        Stored media files go after the rows that name them are gone.
+        ``before_erase`` runs once the password is checked (the devices domain revokes the
+        user's vendor grants there). Stored media files go after the rows that name them are gone.
         """
         from fithub.core.media import services as media
 
         if not await verify_password_async(user.password_hash, password):
             raise AuthRequired("The password is wrong.", code="wrong_password")
+        if before_erase is not None:
+            await before_erase(user)
         files = await media.stored_keys(user.id)
         await erase_user(user.id, client)
         await media.delete_stored(self.settings, files)

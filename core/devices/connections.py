@@ -313,20 +313,41 @@ async def rekey_all(hub: DeviceHub) -> int:
     return sum([await rekey(hub, connection) for connection in stale])
 
 
+async def revoke_at_vendor(hub: DeviceHub, connection: DeviceConnection) -> bool:
+    """Withdraw the connection's grant at the vendor, best effort; True when the vendor took it."""
+    if not connection.credentials:
+        return False
+    try:
+        tokens = read_tokens(hub, connection)
+        provider = await hub.provider(connection.provider)
+        await hub.guarded(connection.provider, lambda: provider.revoke(tokens))
+    except (ReauthRequired, ProviderError, BreakerOpen, FithubError) as exc:
+        log.warning("could not revoke %s connection %s at the vendor: %s",
+                    connection.provider, connection.id, exc)  # fmt: skip
+        return False
+    return True
+
+
+async def revoke_all(hub: DeviceHub, user: User) -> int:
+    """Revoke every grant the user gave fithub at a vendor (their account is being deleted)."""
+    held = await DeviceConnection.filter(user_id=user.id, credentials__isnull=False)
+    return sum([await revoke_at_vendor(hub, c) for c in held if c.provider in hub.classes])
+
+
 async def disconnect(hub: DeviceHub, user: User, provider_name: str, client: ClientInfo) -> None:
     """Revoke the grant at the vendor (best effort) and delete the tokens; the data stays."""
     connection = await DeviceConnection.get_or_none(user_id=user.id, provider=provider_name)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         raise NotFound(f"You have no {provider_name} connection.", code="connection_not_found")
-    revoked = False
-    try:
-        tokens = read_tokens(hub, connection)
-        provider = await hub.provider(provider_name)
-        await hub.guarded(provider_name, lambda: provider.revoke(tokens))
-        revoked = True
-    except (ReauthRequired, ProviderError, BreakerOpen, FithubError) as exc:
-        log.warning("could not revoke %s connection %s at the vendor: %s",
-                    provider_name, connection.id, exc)  # fmt: skip
+    revoked = await revoke_at_vendor(hub, connection)
+    await drop_connection(connection, reason="disconnected by the user", revoked=revoked,
+                          client=client)  # fmt: skip
+
+
+async def drop_connection(
+    connection: DeviceConnection, *, reason: str, revoked: bool, client: ClientInfo | None = None
+) -> None:
+    """Delete the tokens and stop syncing (the data stays); emits ``connection.disconnected``."""
     async with in_transaction():
         await DeviceConnection.filter(id=connection.id).update(
             status=ConnectionStatus.DISCONNECTED,
@@ -338,11 +359,13 @@ async def disconnect(hub: DeviceHub, user: User, provider_name: str, client: Cli
             cursors={},
             disconnected_at=datetime.now(UTC),
         )
-        await events.emit("connection.disconnected", user.id,
-                          {"provider": provider_name, "connection_id": connection.id})  # fmt: skip
-        await audit.record("device.disconnected", client, subject_id=user.id,
-                           target_type="device_connection", target_id=connection.id,
-                           details={"provider": provider_name, "revoked": revoked})  # fmt: skip
+        details = {"provider": connection.provider, "connection_id": connection.id,
+                   "reason": reason}  # fmt: skip
+        await events.emit("connection.disconnected", connection.user_id, details)
+        await audit.record("device.disconnected", client or ClientInfo.system(),
+                           subject_id=connection.user_id, target_type="device_connection",
+                           target_id=connection.id,
+                           details={**details, "revoked": revoked})  # fmt: skip
 
 
 async def purge_expired_states() -> int:

@@ -30,9 +30,15 @@ DISPATCH_BATCH = 500
 
 
 async def request_sync(
-    connection: DeviceConnection, trigger: str, data_types: Sequence[str] = ()
+    connection: DeviceConnection,
+    trigger: str,
+    data_types: Sequence[str] = (),
+    window: tuple[datetime, datetime] | None = None,
 ) -> tuple[SyncLog, bool]:
-    """Queue a sync of ``connection``; an active one is returned instead (False: not new)."""
+    """Queue a sync of ``connection``; an active one is returned instead (False: not new).
+
+    ``window`` (from a push) replaces the cursor's window for this run only.
+    """
     now = datetime.now(UTC)
     active = (
         await SyncLog.filter(
@@ -43,8 +49,9 @@ async def request_sync(
     )
     if active is not None:
         return active, False
+    details = {"requested_window": [t.isoformat() for t in window]} if window else {}
     row = await SyncLog.create(connection_id=connection.id, trigger=trigger,
-                               data_types=list(data_types))  # fmt: skip
+                               data_types=list(data_types), details=details)  # fmt: skip
     await enqueue(SYNC_JOB, row.id)
     return row, True
 

@@ -274,3 +274,46 @@ class DeviceBodyMeasurement(Model):
         table = "device_body_measurements"
         unique_together = (("user", "provider", "kind", "external_id"),)
         indexes = (("user_id", "kind", "time"),)
+
+
+class PushStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSED = "processed"
+    IGNORED = "ignored"  # no connection of that vendor user, or nothing to do
+    FAILED = "failed"
+
+
+class WebhookEvent(Model):
+    """One change a vendor pushed to a webhook (the inbox of journey 3), kept until processed.
+
+    ``dedup_key`` is a digest of the provider and the event, so a vendor delivering the same push
+    twice stores it once.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=32)
+    external_user_id = fields.CharField(max_length=128)
+    action = fields.CharField(max_length=16, description="upsert, delete or deauthorize")
+    data_type = fields.CharField(max_length=32, null=True)
+    object_id = fields.CharField(max_length=255, null=True)
+    window_start = fields.DatetimeField(null=True)
+    window_end = fields.DatetimeField(null=True)
+    items: fields.Field[list[Any] | None] = fields.JSONField(
+        null=True, description="vendor items carried by the push itself"
+    )
+    dedup_key = fields.CharField(max_length=64, unique=True)
+    status = fields.CharEnumField(PushStatus, max_length=16, default=PushStatus.QUEUED)
+    connection: fields.ForeignKeyNullableRelation[DeviceConnection] = fields.ForeignKeyField(
+        "fithub.DeviceConnection", related_name="webhook_events", null=True,
+        on_delete=fields.CASCADE,
+    )  # fmt: skip
+    connection_id: int | None
+    sync_log_id = fields.BigIntField(null=True, description="the sync the push started")
+    outcome: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    error = fields.CharField(max_length=500, default="")
+    received_at = fields.DatetimeField(auto_now_add=True)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "device_webhook_events"
+        indexes = (("provider", "external_user_id"), ("status", "received_at"))

@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from fithub.core.devices import merge
 from fithub.core.devices.models import (
@@ -35,6 +36,7 @@ from fithub.plugins.records import (
     Sample,
     SleepSession,
 )
+from fithub.plugins.types import DataType
 
 CHUNK = 400
 LINK_PAD = timedelta(days=1)
@@ -107,6 +109,18 @@ TABLES: dict[type[Any], Table] = {
     SleepSession: Table(DeviceSleepSession, _sleep, False),
     BodyMeasurement: Table(DeviceBodyMeasurement, _body, True),
 }
+
+# The tables a data type's records land in (a deleted vendor object is looked for there).
+DATA_TYPE_MODELS: dict[DataType, tuple[type[Model], ...]] = {
+    DataType.ACTIVITIES: (DeviceActivity,),
+    DataType.DAILY: (DeviceDailySummary,),
+    DataType.SLEEP: (DeviceSleepSession,),
+    DataType.BODY: (DeviceBodyMeasurement,),
+    DataType.HEART_RATE: (DeviceSample,),
+    DataType.HRV: (DeviceSample,),
+    DataType.SPO2: (DeviceSample,),
+}
+RELINKED: tuple[type[Model], ...] = (DeviceActivity, DeviceSleepSession, DeviceDailySummary)
 
 
 def _json_default(value: Any) -> str:
@@ -227,8 +241,23 @@ async def upsert_records(
         table = TABLES[record_type]
         counts = await _upsert_table(conn, table, rows)
         total.add(counts)
-        if counts.inserted + counts.updated and table.model in (
-            DeviceActivity, DeviceSleepSession, DeviceDailySummary,
-        ):  # fmt: skip
+        if counts.inserted + counts.updated and table.model in RELINKED:
             await _relink(conn, table.model, user_id, rows)
     return total
+
+
+async def delete_record(user_id: int, provider: str, data_type: DataType, external_id: str) -> int:
+    """Delete what the vendor deleted (by its id); rows that repeated it are linked again."""
+    deleted = 0
+    async with in_transaction() as conn:
+        for model in DATA_TYPE_MODELS[data_type]:
+            scope = model.filter(user_id=user_id, provider=provider, external_id=external_id)
+            rows = await scope.using_db(conn).values()
+            if not rows:
+                continue
+            ids = [row["id"] for row in rows]
+            deleted += await model.filter(id__in=ids).using_db(conn).delete()
+            await model.filter(duplicate_of__in=ids).using_db(conn).update(duplicate_of=None)
+            if model in RELINKED:
+                await _relink(conn, model, user_id, rows)
+    return deleted

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -95,6 +95,39 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def normalise_items(
+    provider: DeviceProvider,
+    name: str,
+    data_type: DataType,
+    items: Iterable[Mapping[str, Any]],
+    report: TypeReport,
+) -> list[Record]:
+    """The valid records of vendor ``items``; each unreadable item or invalid record is noted."""
+    records: list[Record] = []
+    for item in items:
+        try:
+            produced = provider.normalise(data_type, item)
+        except Exception as exc:  # one unreadable item must not lose the page
+            report.note(f"{type(exc).__name__}: {exc}")
+            continue
+        for record in produced:
+            problems = record_problems(record, name)
+            if problems:
+                report.note(f"invalid {type(record).__name__}: {'; '.join(problems)}")
+            else:
+                records.append(record)
+    return records
+
+
+def requested_window(log_row: SyncLog) -> tuple[datetime, datetime] | None:
+    """The window a push asked for (``details.requested_window``), if any."""
+    window = (log_row.details or {}).get("requested_window")
+    if not window:
+        return None
+    start, end = _parse(window[0]), _parse(window[1])
+    return (start, end) if start and end and start < end else None
+
+
 class SyncRun:
     """One run of one connection; see the module docstring."""
 
@@ -148,20 +181,7 @@ class SyncRun:
     # -- one data type ----------------------------------------------------------------------------
 
     def _normalise(self, data_type: DataType, items: Any, report: TypeReport) -> list[Record]:
-        records: list[Record] = []
-        for item in items:
-            try:
-                produced = self.provider.normalise(data_type, item)
-            except Exception as exc:  # one unreadable item must not lose the page
-                report.note(f"{type(exc).__name__}: {exc}")
-                continue
-            for record in produced:
-                problems = record_problems(record, self.name)
-                if problems:
-                    report.note(f"invalid {type(record).__name__}: {'; '.join(problems)}")
-                else:
-                    records.append(record)
-        return records
+        return normalise_items(self.provider, self.name, data_type, items, report)
 
     def _start(self, cursor: Mapping[str, Any], now: datetime) -> datetime:
         config = self.hub.config
@@ -192,7 +212,11 @@ class SyncRun:
         cursor = dict(self.connection.cursors.get(data_type.value) or {})
         resume = _parse(cursor.get("window_start")), _parse(cursor.get("window_end"))
         token: str | None = cursor.get("page_token")
-        if token and resume[0] and resume[1]:
+        pushed = requested_window(self.log)
+        if pushed is not None:  # a push named this window: fetch it, the cursor stays put
+            token = None
+            spans = list(windows(pushed[0], min(pushed[1], now), self.provider.max_window))
+        elif token and resume[0] and resume[1]:
             spans = [(resume[0], resume[1]), *windows(resume[1], now, self.provider.max_window)]
         else:
             token = None
@@ -208,7 +232,9 @@ class SyncRun:
                 report.fetched += len(page.items)
                 records = self._normalise(data_type, page.items, report)
                 token = page.next_token
-                if token:
+                if pushed is not None:
+                    position = cursor
+                elif token:
                     position = {"since": since, "window_start": start.isoformat(),
                                 "window_end": end.isoformat(), "page_token": token}  # fmt: skip
                 else:

@@ -93,6 +93,8 @@ TABLES: dict[str, Table] = {
     "goals": Table(),
     "body_metrics": Table(),
     # Device data: the normalised records keep the vendor's payload (raw), which is the user's.
+    # Pushes matched to one of the user's connections; the dedup digest means nothing to them.
+    "device_webhook_events": Table(omit=("dedup_key",)),
     "device_sync_logs": Table(),
     "device_connections": Table(omit=("credentials", "credentials_key_id")),  # sealed tokens
     "device_oauth_states": Table(

@@ -170,6 +170,18 @@ class FakeVendor(OAuth2Endpoints):
         """App credentials pointing a provider at this fake."""
         return AppCredentials(self.client_id, self.client_secret, redirect_uri, base_url=self.url)
 
+    def fithub_env(self) -> dict[str, str]:
+        """The ``FITHUB_<NAME>_*`` settings that point a fithub server at this (started) fake.
+
+        Subclasses add vendor options (``FITHUB_<NAME>_OPTIONS`` as JSON: webhook secrets, ...).
+        """
+        prefix = f"FITHUB_{self.name.upper()}_"
+        return {
+            f"{prefix}CLIENT_ID": self.client_id,
+            f"{prefix}CLIENT_SECRET": self.client_secret,
+            f"{prefix}BASE_URL": self.url,
+        }
+
     # -- the server -------------------------------------------------------------------------------
 
     def add_routes(self, router: web.UrlDispatcher) -> None:

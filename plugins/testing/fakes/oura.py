@@ -7,6 +7,9 @@ range limit, page sizes) is chosen to be strict: ranges over 30 days are a 400.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import zlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
@@ -46,6 +49,24 @@ class FakeOura(FakeVendor):
     def __init__(self) -> None:
         super().__init__()
         self.access_ttl_s = 86400.0
+
+    webhook_verification_token: ClassVar[str] = "fake-oura-verification-token"
+
+    def fithub_env(self) -> dict[str, str]:
+        options = {"webhook_verification_token": self.webhook_verification_token}
+        return {**super().fithub_env(), "FITHUB_OURA_OPTIONS": json.dumps(options)}
+
+    def signed_push(
+        self, event: dict[str, Any], *, secret: str | None = None
+    ) -> tuple[dict[str, str], bytes]:
+        """Headers and body of a webhook notification as Oura sends it (HMAC-SHA256, upper hex)."""
+        body = json.dumps(event).encode()
+        timestamp = str(int(datetime.now(UTC).timestamp()))
+        key = (secret or self.client_secret).encode()
+        signature = hmac.new(key, timestamp.encode() + body, hashlib.sha256).hexdigest().upper()
+        headers = {"x-oura-signature": signature, "x-oura-timestamp": timestamp,
+                   "content-type": "application/json"}  # fmt: skip
+        return headers, body
 
     def data_types(self) -> tuple[DataType, ...]:
         return (DataType.DAILY, DataType.ACTIVITIES, DataType.SLEEP, DataType.HEART_RATE)

@@ -45,9 +45,15 @@ async def test_device_data_is_exported_without_tokens_and_erased_with_the_accoun
 
     connection_ids = [row[0] for row in query_db(
         server, "SELECT id FROM device_connections WHERE user_id = $1", user.id)]  # fmt: skip
+    live = [t for t in oura.tokens_of(account) if t in oura.access_tokens
+            and not oura.is_revoked(t)]  # fmt: skip
+    refused = await api.request("DELETE", "/api/v1/users/me", headers=user.auth,
+                                json={"password": "not the password"})  # fmt: skip
+    assert refused.status_code == 401 and not any(oura.is_revoked(t) for t in live)
     deleted = await api.request("DELETE", "/api/v1/users/me", headers=user.auth,
                                 json={"password": PASSWORD})  # fmt: skip
     assert deleted.status_code == 204, deleted.text
+    assert live and all(oura.is_revoked(t) for t in live)  # the vendor grant went with it
     assert await leftovers(server, user.id, user.email) == []
     logs = query_db(server, "SELECT count(*) FROM device_sync_logs WHERE connection_id = $1",
                     connection_ids[0])  # fmt: skip

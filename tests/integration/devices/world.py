@@ -1,4 +1,8 @@
-"""A fithub server wired to a fake Oura, and the steps a user takes: connect, sync, read."""
+"""A fithub server wired to fake vendors, and the steps a user takes: connect, sync, read.
+
+Every helper takes the fake vendor (or the provider's name): ``fake.name`` is the provider name,
+so the same steps serve Oura, Fitbit, Withings and the rest.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from fithub.plugins.testing.fakes.oura import FakeOura
+from fithub.plugins.testing.fake import FakeVendor
 from tests.conftest import Account
 from tests.support import FithubServer, cleanup, make_server
 
@@ -21,12 +25,18 @@ FINISHED = {"succeeded", "partial", "failed", "skipped"}
 BACKFILL_DAYS = 3
 
 
-def device_env(oura: FakeOura, **extra: str) -> dict[str, str]:
-    """Settings that point fithub at the fake Oura, with short timeouts for the failure tests."""
+def devices_path(provider: str | FakeVendor) -> str:
+    name = provider if isinstance(provider, str) else provider.name
+    return f"/api/v1/devices/{name}"
+
+
+def device_env(*fakes: FakeVendor, **extra: str) -> dict[str, str]:
+    """Settings that point fithub at the fakes, with short timeouts for the failure tests."""
+    env: dict[str, str] = {}
+    for fake in fakes:
+        env.update(fake.fithub_env())
     return {
-        "FITHUB_OURA_CLIENT_ID": oura.client_id,
-        "FITHUB_OURA_CLIENT_SECRET": oura.client_secret,
-        "FITHUB_OURA_BASE_URL": oura.url,
+        **env,
         "FITHUB_DEVICES_BACKFILL_DAYS": str(BACKFILL_DAYS),
         "FITHUB_DEVICES_HTTP_TIMEOUT_S": "1",
         "FITHUB_DEVICES_BREAKER_FAIL_MAX": "3",
@@ -37,8 +47,9 @@ def device_env(oura: FakeOura, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def device_server(oura: FakeOura, **extra: str) -> Iterator[FithubServer]:
-    srv, database = make_server(device_env(oura, **extra))
+def device_server(*fakes: FakeVendor, **extra: str) -> Iterator[FithubServer]:
+    """A started fithub server that knows ``fakes``; fails if it logged an unhandled error."""
+    srv, database = make_server(device_env(*fakes, **extra))
     try:
         srv.start()
         yield srv
@@ -82,31 +93,33 @@ def _run_in_thread(factory: Any) -> Any:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-def seed(oura: FakeOura, account: str | None = None) -> str:
-    """A fake Oura account with BACKFILL_DAYS days of data up to now."""
-    account = oura.add_account(account)
+def seed(fake: FakeVendor, account: str | None = None) -> str:
+    """A fake vendor account with BACKFILL_DAYS days of data up to now."""
+    account = fake.add_account(account)
     now = datetime.now(UTC)
-    oura.seed(account, now - timedelta(days=BACKFILL_DAYS + 1), now)
+    fake.seed(account, now - timedelta(days=BACKFILL_DAYS + 1), now)
     return account
 
 
-async def connect(api: httpx.AsyncClient, user: Account, oura: FakeOura, account: str,
+async def connect(api: httpx.AsyncClient, user: Account, fake: FakeVendor, account: str,
                   **authorize: Any) -> dict[str, Any]:  # fmt: skip
-    """Connect as the user does: start, consent at the fake Oura, come back to the callback."""
-    started = await api.post(f"{OURA}/connect", headers=user.auth)
+    """Connect as the user does: start, consent at the fake vendor, come back to the callback."""
+    path = devices_path(fake)
+    started = await api.post(f"{path}/connect", headers=user.auth)
     assert started.status_code == 201, started.text
-    back = oura.authorize(started.json()["authorization_url"], account, **authorize)
-    assert back.redirect_uri.endswith("/api/v1/devices/oura/callback"), back.redirect_uri
-    answer = await api.get(f"{OURA}/callback", params=back.params)
+    back = fake.authorize(started.json()["authorization_url"], account, **authorize)
+    assert back.redirect_uri.endswith(f"{path}/callback"), back.redirect_uri
+    answer = await api.get(f"{path}/callback", params=back.params)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
 
 async def wait_sync(api: httpx.AsyncClient, user: Account, sync_id: int,
-                    until: set[str] = FINISHED, within_s: float = 60) -> dict[str, Any]:  # fmt: skip
+                    until: set[str] = FINISHED, within_s: float = 60,
+                    provider: str = "oura") -> dict[str, Any]:  # fmt: skip
     deadline = time.monotonic() + within_s
     while True:
-        response = await api.get(f"{OURA}/syncs/{sync_id}", headers=user.auth)
+        response = await api.get(f"{devices_path(provider)}/syncs/{sync_id}", headers=user.auth)
         assert response.status_code == 200, response.text
         body = dict(response.json())
         if body["status"] in until:
@@ -115,16 +128,17 @@ async def wait_sync(api: httpx.AsyncClient, user: Account, sync_id: int,
         await asyncio.sleep(0.1)
 
 
-async def sync_now(api: httpx.AsyncClient, user: Account, **params: str) -> dict[str, Any]:
-    started = await api.post(f"{OURA}/sync", headers=user.auth, params=params)
+async def sync_now(api: httpx.AsyncClient, user: Account, provider: str = "oura",
+                   **params: str) -> dict[str, Any]:  # fmt: skip
+    started = await api.post(f"{devices_path(provider)}/sync", headers=user.auth, params=params)
     assert started.status_code == 202, started.text
-    return await wait_sync(api, user, started.json()["id"])
+    return await wait_sync(api, user, started.json()["id"], provider=provider)
 
 
-async def connect_and_backfill(api: httpx.AsyncClient, user: Account, oura: FakeOura,
+async def connect_and_backfill(api: httpx.AsyncClient, user: Account, fake: FakeVendor,
                                account: str) -> dict[str, Any]:  # fmt: skip
-    connected = await connect(api, user, oura, account)
-    backfill = await wait_sync(api, user, connected["sync"]["id"])
+    connected = await connect(api, user, fake, account)
+    backfill = await wait_sync(api, user, connected["sync"]["id"], provider=fake.name)
     assert backfill["status"] == "succeeded", backfill
     return backfill
 

@@ -1,0 +1,55 @@
+"""Webhook receivers: ``/api/v1/webhooks/{provider}`` for every device provider (journey 3).
+
+Vendors call these without a user's token; the provider plugin verifies each call (handshake,
+signature, shared secret). A verified push is stored in the inbox before it is answered
+(core/devices/inbox.py); the work it announces happens in a job. A call that fails verification
+gets a 401 problem and stores nothing; nothing of the body is logged.
+"""
+
+from __future__ import annotations
+
+import json
+
+from quart import Blueprint, Response, request
+from quart_schema import tag
+
+from fithub.core.auth import runtime
+from fithub.core.devices import inbox
+from fithub.core.errors import BadRequest, FithubError
+from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
+from fithub.plugins.types import PushRequest
+
+bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
+
+
+class PushUnverified(FithubError):
+    status, code = 401, "push_unverified"
+
+
+@bp.route("/<provider>", methods=["GET", "POST", "HEAD"])
+@tag(["webhooks"])
+async def receive(provider: str) -> Response:
+    """A vendor's webhook call (subscription handshake or change notification) for ``provider``.
+
+    Point the vendor's webhook set-up at this URL; docs/providers/ says what each vendor needs
+    (verification tokens, signing secrets). The answer is whatever the vendor expects.
+    """
+    body = await request.get_data(cache=False)
+    push = PushRequest(
+        method=request.method,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        query={key: value for key, value in request.args.items()},
+        body=body if isinstance(body, bytes) else body.encode(),
+    )
+    try:
+        received = await inbox.receive(runtime().devices, provider, push)
+    except ProviderMalformedResponse as exc:
+        raise BadRequest(f"The {provider} push could not be read: {exc}",
+                         code="push_malformed") from exc  # fmt: skip
+    except ProviderError as exc:
+        raise PushUnverified(f"The {provider} push could not be verified: {exc}") from exc
+    result = received.result
+    if result.body is None:
+        return Response(status=result.status)
+    return Response(json.dumps(dict(result.body)), status=result.status,
+                    content_type="application/json")  # fmt: skip
