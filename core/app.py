@@ -19,6 +19,7 @@ from fithub.core.coaching.routes import bp as coaching_bp
 from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
 from fithub.core.devices.data_routes import bp as device_data_bp
+from fithub.core.devices.imports import routes as apple_health_routes
 from fithub.core.devices.routes import bp as devices_bp
 from fithub.core.devices.webhooks import bp as webhooks_bp
 from fithub.core.errors import MalformedJSON, UnsupportedMediaType
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or load_settings()
     observability.configure_logging(settings.log_level, settings.log_json)
     app = Quart("fithub.core.app", static_folder=None)
-    limits = media_routes.body_limits(settings)
+    limits = media_routes.body_limits(settings) | apple_health_routes.body_limits(settings)
 
     class AppRequest(FithubRequest):
         body_limits = limits
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         devices_bp,
         webhooks_bp,
         device_data_bp,
+        apple_health_routes.bp,
         media_routes.bp,
         streaming_bp,
     )

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -238,6 +239,29 @@ def create_admin(email: str, display_name: str, password: str | None) -> None:
 
     created = asyncio.run(_with_db(settings, work))
     click.echo(("created" if created else "promoted") + f" administrator {email}")
+
+
+@main.group()
+def plugin() -> None:
+    """Write fithub plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="where to create the package folder")  # fmt: skip
+def plugin_new(name: str, parent: Path) -> None:
+    """Create a provider package for NAME (entry point, fake vendor, passing contract test)."""
+    from fithub.plugins.scaffold import Names, ScaffoldError, create_package
+
+    try:
+        root = create_package(name, parent)
+    except ScaffoldError as exc:
+        raise click.UsageError(str(exc)) from exc
+    dist = Names.of(name).dist
+    click.echo(f"created {root}")
+    click.echo(f"next: pip install -e '{root}[test]' && python -m pytest {root}")
+    click.echo(f"then make {dist} talk to your vendor: see {root / 'README.md'}")
 
 
 def _add_commands() -> None:

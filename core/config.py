@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fast_hashing_only_in_tests(self) -> Settings:
         if self.password_hashing == "test-only-fast" and self.env != "test":
-            raise ValueError("FITHUB_PASSWORD_HASHING=test-only-fast is refused unless FITHUB_ENV=test")
+            raise ValueError(
+                "FITHUB_PASSWORD_HASHING=test-only-fast is refused unless FITHUB_ENV=test"
+            )
         return self
 
     @model_validator(mode="after")

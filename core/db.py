@@ -19,6 +19,7 @@ MODEL_MODULES = [
     "fithub.core.coaching.models",
     "fithub.core.events.models",
     "fithub.core.devices.models",
+    "fithub.core.devices.imports.models",
     "fithub.core.media.models",
 ]
 

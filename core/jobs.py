@@ -28,6 +28,7 @@ JOB_MODULES: tuple[str, ...] = (
     "fithub.core.accounts.jobs",
     "fithub.core.coaching.jobs",
     "fithub.core.devices.jobs",
+    "fithub.core.devices.imports.jobs",
     "fithub.core.devices.inbox",
     "fithub.core.media.jobs",
     "fithub.streaming.jobs",

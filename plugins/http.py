@@ -75,8 +75,36 @@ def _detail(text: str) -> str:
     return text.strip()[:MAX_DETAIL]
 
 
+SENSITIVE_KEYS = ("token", "secret", "code", "password", "verifier", "assertion")
+REDACTED = "[redacted]"
+
+
+def _secrets_of(headers: Mapping[str, str] | None, *forms: Mapping[str, str] | None) -> list[str]:
+    """The credentials a request carries (its Authorization value, token-like form fields)."""
+    found: list[str] = []
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization" and value:
+            found.extend(part for part in value.split() if len(part) >= 8)
+    for form in forms:
+        for name, value in (form or {}).items():
+            if any(key in name.lower() for key in SENSITIVE_KEYS) and len(str(value)) >= 8:
+                found.append(str(value))
+    return found
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every one of ``secrets`` replaced (vendors echo tokens in error messages)."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 class VendorHTTP:
-    """HTTP to one vendor over the host's shared session, with fithub's error mapping."""
+    """HTTP to one vendor over the host's shared session, with fithub's error mapping.
+
+    An error body is checked with the request's own credentials blanked out, so a vendor that
+    echoes a token ("access token expired: eyJ...") never puts it into an exception or a log.
+    """
 
     def __init__(
         self,
@@ -141,6 +169,8 @@ class VendorHTTP:
         400, RFC 6749's answer to an invalid grant).
         """
         where = self._where(method, url)
+        if auth is not None:  # aiohttp deprecates its auth= parameter: send the header
+            headers = {**(headers or {}), "Authorization": auth.encode()}
         try:
             async with self._session.request(
                 method,
@@ -148,7 +178,6 @@ class VendorHTTP:
                 params=params,
                 data=data,
                 headers=headers,
-                auth=auth,
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
@@ -162,6 +191,8 @@ class VendorHTTP:
             raise ProviderUnavailable(f"{where}: the answer was cut off") from exc
         except aiohttp.ClientError as exc:
             raise ProviderError(f"{where}: {type(exc).__name__}") from exc
+        if status >= 400:
+            text = redact(text, _secrets_of(headers, params, data))
         self.check_status(method, url, status, response_headers, text, auth_statuses)
         if not expect_json:
             return VendorResponse(status, dict(response_headers), text)

@@ -25,6 +25,14 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "fithub.notifiers.log",
     "fithub.vision.classifiers",
     "fithub.plugins.oura",
+    "fithub.plugins.withings",
+    "fithub.plugins.strava",
+    "fithub.plugins.garmin",
+    "fithub.plugins.polar",
+    "fithub.plugins.whoop",
+    "fithub.plugins.google",
+    "fithub.plugins.fitbit",
+    "fithub.plugins.apple_health",
 )
 
 HOOK_KINDS: dict[str, PluginKind] = {

@@ -90,6 +90,6 @@ async def token_request(
 
     RFC 6749 5.2: ``invalid_grant`` and ``invalid_client`` come back as 400; retrying cannot help.
     """
-    auth = aiohttp.BasicAuth(*basic_auth) if basic_auth else None
-    response = await http.request("POST", url, data=form, auth=auth, auth_statuses=(400, 401))
+    headers = {"Authorization": aiohttp.encode_basic_auth(*basic_auth)} if basic_auth else None
+    response = await http.request("POST", url, data=form, headers=headers, auth_statuses=(400, 401))
     return response.body

@@ -117,11 +117,21 @@ def vendor_error(exc: ProviderError | BreakerOpen, provider: str) -> FithubError
     return VendorFailed(f"{provider} answered unexpectedly: {exc}")
 
 
+def require_sign_in(hub: DeviceHub, provider_name: str) -> None:
+    """422 for a provider connected without a vendor sign-in (a file import, pushed data)."""
+    kind = getattr(hub.provider_class(provider_name), "auth_kind", None)
+    if kind not in OAUTH_KINDS:
+        raise ProviderNotSupported(
+            f"{provider_name} is not connected through a vendor sign-in ({kind}): its data is "
+            "uploaded or pushed, see the provider's documentation.",
+            code="no_sign_in",
+        )
+
+
 async def start_connect(hub: DeviceHub, user: User, provider_name: str) -> ConnectStart:
     """Make an OAuth state bound to ``user`` and the vendor URL to send the user to."""
+    require_sign_in(hub, provider_name)
     cls = hub.require_usable(provider_name)
-    if cls.auth_kind not in OAUTH_KINDS:
-        raise ProviderNotSupported(f"{provider_name} is not connected through a vendor sign-in.")
     provider = await hub.provider(provider_name)
     state = secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair() if cls.auth_kind == "oauth2_pkce" else (None, None)
@@ -170,6 +180,7 @@ async def complete_connect(
     user: User | None = None,
 ) -> DeviceConnection:
     """The vendor sent the user back: exchange the code, store the sealed tokens, connect."""
+    require_sign_in(hub, provider_name)
     hub.require_usable(provider_name)
     pending = await _claim_state(provider_name, params.get("state", ""), user)
     if params.get("error"):

@@ -3,13 +3,14 @@
 A webhook call goes to the provider's ``handle_push``, which verifies it (handshake, signature)
 and says what changed. Each change becomes a :class:`WebhookEvent` row, committed before the
 vendor gets its answer, so a crash after answering loses nothing; a vendor delivering the same
-push twice stores it once (``dedup_key``). The job ``devices.process_push`` then finds the
+push twice (the same body) stores it once (``dedup_key``). The job ``devices.process_push`` then finds the
 connection of that vendor user and:
 
 - ``upsert`` with items (the vendor sent the data): normalises and stores them;
 - ``upsert`` without items: queues a sync of that data type (of the pushed window if one came);
-- ``delete``: deletes that record;
-- ``deauthorize``: the user withdrew the grant at the vendor: the tokens are dropped.
+- ``delete``: deletes that record (or what is stored in the pushed window, fetched again);
+- ``deauthorize``: the user withdrew the grant at the vendor: once a refresh confirms it, the
+  tokens are dropped (unsigned pushes cannot cost anyone their connection).
 """
 
 from __future__ import annotations
@@ -25,25 +26,29 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from fithub.core.devices import store
-from fithub.core.devices.connections import drop_connection
+from fithub.core.devices.connections import (
+    ReauthRequired,
+    drop_connection,
+    read_tokens,
+    refresh_tokens,
+)
 from fithub.core.devices.hub import DeviceHub
-from fithub.core.devices.jobs import ACTIVE, STALE_AFTER, request_sync
+from fithub.core.devices.jobs import request_sync
 from fithub.core.devices.models import (
     ConnectionStatus,
     DeviceConnection,
     PushStatus,
-    SyncLog,
     WebhookEvent,
 )
 from fithub.core.devices.sync import TypeReport, normalise_items
+from fithub.core.errors import NotFound
 from fithub.core.jobs import enqueue, job, job_runtime
-from fithub.plugins.types import DataType, PushEvent, PushRequest, PushResult
+from fithub.plugins.types import OAUTH_KINDS, DataType, PushEvent, PushRequest, PushResult
 
 log = logging.getLogger("fithub.devices.inbox")
 
 PUSH_JOB = "devices.process_push"
-BUSY_RETRY_S = 15.0  # a sync of the connection is running: look again after this
-MAX_BUSY_RETRIES = 40
+PUSHING_KINDS = OAUTH_KINDS | {"push_only"}  # file imports (Apple Health) have no vendor server
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,11 @@ class Received:
     duplicates: int
 
 
-def _dedup_key(provider: str, event: PushEvent) -> str:
+def _dedup_key(provider: str, event: PushEvent, body: bytes) -> str:
+    """Equal for a vendor's retry of the same delivery (the same body), distinct otherwise."""
     document = {
         "provider": provider,
+        "body": hashlib.sha256(body).hexdigest(),
         "user": event.external_user_id,
         "type": str(event.data_type) if event.data_type else None,
         "action": event.action,
@@ -72,6 +79,9 @@ def _dedup_key(provider: str, event: PushEvent) -> str:
 
 async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> Received:
     """Verify a vendor push (ProviderError if it is not genuine) and store its events."""
+    cls = hub.provider_class(provider_name)
+    if getattr(cls, "auth_kind", None) not in PUSHING_KINDS:
+        raise NotFound(f"{provider_name} takes no vendor webhooks.", code="no_webhooks")
     hub.require_usable(provider_name)
     provider = await hub.provider(provider_name)
     result = await provider.handle_push(request)
@@ -88,7 +98,7 @@ async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> R
                 window_start=event.start,
                 window_end=event.end,
                 items=[dict(item) for item in event.items] or None,
-                dedup_key=_dedup_key(provider_name, event),
+                dedup_key=_dedup_key(provider_name, event, request.body),
             )
         except IntegrityError:
             duplicates += 1  # delivered before: already in the inbox
@@ -118,15 +128,13 @@ async def _store_items(hub: DeviceHub, row: WebhookEvent, connection: DeviceConn
             "messages": report.messages}  # fmt: skip
 
 
-async def _sync_busy(connection: DeviceConnection) -> bool:
-    since = datetime.now(UTC) - STALE_AFTER
-    return await SyncLog.filter(connection_id=connection.id, status__in=ACTIVE,
-                                queued_at__gt=since).exists()  # fmt: skip
-
-
 async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) -> None:
     data_type = DataType(row.data_type) if row.data_type else None
     if row.action == "deauthorize":
+        if not await _grant_withdrawn(hub, connection):
+            await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
+                          outcome={"reason": "the grant still works at the vendor"})  # fmt: skip
+            return
         await drop_connection(connection, reason="revoked at the vendor", revoked=True)
         await _finish(row, PushStatus.PROCESSED, connection_id=connection.id,
                       outcome={"disconnected": True})  # fmt: skip
@@ -139,29 +147,55 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
             outcome={"reason": f"not a data type fithub syncs: {row.data_type}"},
         )
         return
-    if row.action == "delete":
+    if row.action == "delete" and row.object_id:
         deleted = await store.delete_record(connection.user_id, row.provider, data_type,
-                                            row.object_id or "")  # fmt: skip
+                                            row.object_id)  # fmt: skip
         await _finish(row, PushStatus.PROCESSED, connection_id=connection.id,
                       outcome={"deleted": deleted})  # fmt: skip
         return
+    if row.action == "delete" and row.window_start is None:
+        await _finish(
+            row,
+            PushStatus.IGNORED,
+            connection_id=connection.id,
+            outcome={"reason": "a delete naming neither an object nor a window"},
+        )
+        return
+    if row.action == "delete" and row.window_start is not None:
+        # The vendor deleted something in a window: drop what is stored there, then fetch the
+        # window again (below) so whatever the vendor still has comes back.
+        end = row.window_end or datetime.now(UTC)
+        deleted = await store.delete_window(connection.user_id, row.provider, data_type,
+                                            row.window_start, end)  # fmt: skip
+        row.outcome = {**(row.outcome or {}), "deleted": deleted}
     if row.items:
         outcome = await _store_items(hub, row, connection, data_type)
         await _finish(row, PushStatus.PROCESSED, connection_id=connection.id, outcome=outcome)
         return
-    if await _sync_busy(connection):
-        retries = int((row.outcome or {}).get("busy_retries", 0)) + 1
-        if retries <= MAX_BUSY_RETRIES:
-            await WebhookEvent.filter(id=row.id).update(outcome={"busy_retries": retries})
-            await enqueue(PUSH_JOB, row.id, delay_ms=int(BUSY_RETRY_S * 1000))
-            return
     window = None
     if row.window_start is not None:
         end = row.window_end or datetime.now(UTC)
         window = (row.window_start, max(end, row.window_start + timedelta(seconds=1)))
     sync, _ = await request_sync(connection, "push", [data_type.value], window=window)
     await _finish(row, PushStatus.PROCESSED, connection_id=connection.id, sync_log_id=sync.id,
-                  outcome={"sync": sync.id})  # fmt: skip
+                  outcome={**(row.outcome or {}), "sync": sync.id})  # fmt: skip
+
+
+async def _grant_withdrawn(hub: DeviceHub, connection: DeviceConnection) -> bool:
+    """Whether the vendor really refuses the grant: some vendors' pushes are unsigned, so a
+    forged "deauthorized" must not cost a user their connection. With a refresh token, a refresh
+    (under the connection's sync lock, as a sync would) tells; without one, the push is trusted.
+    Raises when the vendor cannot answer now (the job retries).
+    """
+    tokens = read_tokens(hub, connection)
+    if not tokens.refresh_token:
+        return True
+    async with hub.sync_lock(connection.id):
+        try:
+            await refresh_tokens(hub, connection, tokens, force=True)
+        except ReauthRequired:
+            return True
+    return False
 
 
 async def process(hub: DeviceHub, event_id: int) -> WebhookEvent | None:

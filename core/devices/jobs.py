@@ -26,6 +26,8 @@ SYNC_JOB = "devices.sync"
 ACTIVE = (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.DEFERRED)
 STALE_AFTER = timedelta(minutes=20)  # an active log older than this was lost with its worker
 MAX_DEFERRALS = 5
+MAX_BUSY_RETRIES = 60
+BUSY_RETRY_MS = 10_000  # a push's sync waits this for the running one
 DISPATCH_BATCH = 500
 
 
@@ -37,7 +39,9 @@ async def request_sync(
 ) -> tuple[SyncLog, bool]:
     """Queue a sync of ``connection``; an active one is returned instead (False: not new).
 
-    ``window`` (from a push) replaces the cursor's window for this run only.
+    A push's sync (``trigger="push"``) is always queued on its own, since it asks for its own
+    data types and ``window`` (which replaces the cursor's window for that run only); it waits
+    for the connection's running sync instead of being skipped.
     """
     now = datetime.now(UTC)
     active = (
@@ -47,7 +51,7 @@ async def request_sync(
         .order_by("-id")
         .first()
     )
-    if active is not None:
+    if active is not None and trigger != "push":
         return active, False
     details = {"requested_window": [t.isoformat() for t in window]} if window else {}
     row = await SyncLog.create(connection_id=connection.id, trigger=trigger,
@@ -117,6 +121,13 @@ async def execute_sync(hub: DeviceHub, log_id: int) -> SyncLog | None:
             async with hub.sync_lock(connection.id):
                 wait = await _run(hub, row, connection)
         except SyncBusy:
+            busy = int((row.details or {}).get("busy_retries", 0)) + 1
+            if row.trigger == "push" and busy <= MAX_BUSY_RETRIES:
+                # A push asked for its own window or data types: run after the current sync.
+                row.details = {**(row.details or {}), "busy_retries": busy}
+                await row.save(update_fields=["details"])
+                await enqueue(SYNC_JOB, row.id, delay_ms=BUSY_RETRY_MS)
+                return row
             row.status, row.error = SyncStatus.SKIPPED, "another sync of this connection is running"
         except Exception as exc:  # a bug or the database: never leave the log "running"
             log.exception("sync %s of connection %s crashed", row.id, connection.id)

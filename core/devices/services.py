@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fithub.core.accounts.models import User
 from fithub.core.context import ClientInfo
-from fithub.core.devices.connections import complete_connect
+from fithub.core.devices.connections import complete_connect, require_sign_in
 from fithub.core.devices.hub import DeviceHub
 from fithub.core.devices.jobs import request_sync
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
@@ -14,6 +14,7 @@ from fithub.core.devices.presenters import breaker_out, connection_out
 from fithub.core.devices.queries import connection_of
 from fithub.core.devices.schemas import DevicesOut, ProviderOut
 from fithub.core.errors import Conflict, ValidationFailed
+from fithub.plugins.types import OAUTH_KINDS
 
 
 async def overview(hub: DeviceHub, user: User) -> DevicesOut:
@@ -29,7 +30,8 @@ async def overview(hub: DeviceHub, user: User) -> DevicesOut:
                 data_types=[str(t) for t in getattr(cls, "data_types", ())],
                 scopes=list(getattr(cls, "scopes", ())),
                 supported=supported,
-                configured=hub.apps[name].configured,
+                configured=hub.apps[name].configured
+                or getattr(cls, "auth_kind", None) not in OAUTH_KINDS,  # nothing to configure
                 breaker=breaker_out(await hub.breaker_state(name)),
             )
         )
@@ -57,7 +59,7 @@ async def start_sync(
     hub: DeviceHub, user: User, provider: str, data_types: str | None
 ) -> tuple[SyncLog, bool]:
     """Queue an on-demand sync (of some data types); the sync already under way if there is one."""
-    hub.provider_class(provider)
+    require_sign_in(hub, provider)  # uploaded or pushed data: there is nothing to fetch
     connection = await connection_of(user, provider)
     if connection.status != ConnectionStatus.CONNECTED:
         code = "reauth_required" if connection.status == ConnectionStatus.REAUTH_REQUIRED else (

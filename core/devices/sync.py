@@ -13,6 +13,7 @@ malformed page) is logged and the others go on; an open breaker or a refused ref
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,15 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 
 async def _fetch(provider: DeviceProvider, query: FetchQuery, tokens: TokenSet) -> Page:
     return await provider.fetch_page(tokens, query)
+
+
+async def _cancel(task: asyncio.Task[Any] | None) -> None:
+    """Stop a prefetch whose page will not be needed (its error, if any, does not matter)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def _parse(value: Any) -> datetime | None:
@@ -224,25 +234,43 @@ class SyncRun:
         if spans:
             report.window = (spans[0][0].isoformat(), spans[-1][1].isoformat())
         since = cursor.get("since")
-        for start, end in spans:
-            while True:
-                query = FetchQuery(data_type, start, end, token)
-                page = await self.call(partial(_fetch, self.provider, query), report)
-                report.pages += 1
-                report.fetched += len(page.items)
+        upcoming = iter(spans)
+        first = next(upcoming, None)
+        pending = self._prefetch(FetchQuery(data_type, *first, token), report) if first else None
+        while pending is not None:
+            query, page = await pending
+            report.pages += 1
+            report.fetched += len(page.items)
+            token = page.next_token
+            following = next(upcoming, None) if not token else (query.start, query.end)
+            # The next page is fetched while this one is normalised and committed.
+            pending = (
+                self._prefetch(FetchQuery(data_type, *following, token), report)
+                if following
+                else None
+            )
+            try:
                 records = self._normalise(data_type, page.items, report)
-                token = page.next_token
                 if pushed is not None:
                     position = cursor
                 elif token:
-                    position = {"since": since, "window_start": start.isoformat(),
-                                "window_end": end.isoformat(), "page_token": token}  # fmt: skip
+                    position = {"since": since, "window_start": query.start.isoformat(),
+                                "window_end": query.end.isoformat(), "page_token": token}  # fmt: skip
                 else:
-                    since = end.isoformat()
+                    since = query.end.isoformat()
                     position = {"since": since}
                 report.counts.add(await self._commit_page(data_type, records, position))
-                if not token:
-                    break
+            except BaseException:
+                await _cancel(pending)
+                raise
+
+    def _prefetch(
+        self, query: FetchQuery, report: TypeReport
+    ) -> asyncio.Task[tuple[FetchQuery, Page]]:
+        async def fetch() -> tuple[FetchQuery, Page]:
+            return query, await self.call(partial(_fetch, self.provider, query), report)
+
+        return asyncio.create_task(fetch())
 
     # -- the run ----------------------------------------------------------------------------------
 

@@ -95,6 +95,9 @@ TABLES: dict[str, Table] = {
     # Device data: the normalised records keep the vendor's payload (raw), which is the user's.
     # Pushes matched to one of the user's connections; the dedup digest means nothing to them.
     "device_webhook_events": Table(omit=("dedup_key",)),
+    # Uploaded Apple Health exports: the counts of each import. The file itself is deleted once
+    # read; its storage key and job token mean nothing to the user.
+    "device_imports": Table(omit=("storage_key", "job_token")),
     "device_sync_logs": Table(),
     "device_connections": Table(omit=("credentials", "credentials_key_id")),  # sealed tokens
     "device_oauth_states": Table(

@@ -59,6 +59,8 @@ async def test_the_subscription_handshake_echoes_the_challenge(api: httpx.AsyncC
     assert_problem(wrong, 401, "push_unverified")
     unknown = await api.post("/api/v1/webhooks/nobody", content=b"{}")
     assert_problem(unknown, 404, "unknown_provider")
+    file_import = await api.post("/api/v1/webhooks/apple_health", content=b"{}")
+    assert_problem(file_import, 404, "no_webhooks")
 
 
 async def test_a_pushed_workout_is_fetched_and_stored_once(
@@ -71,7 +73,8 @@ async def test_a_pushed_workout_is_fetched_and_stored_once(
     workout["calories"] = 777.0
     oura.items(account, "workout").append(workout)
 
-    first = await _push(api, oura, _event(account, "wo-pushed-1"))
+    headers, body = oura.signed_push(_event(account, "wo-pushed-1"))
+    first = await api.post(HOOK, content=body, headers=headers)
     assert first.status_code == 200, first.text
 
     async def stored() -> list[dict[str, Any]]:
@@ -86,7 +89,7 @@ async def test_a_pushed_workout_is_fetched_and_stored_once(
     assert sync.json()["trigger"] == "push" and sync.json()["data_types"] == ["activities"]
 
     # The vendor delivers the same push again: stored once, nothing written twice.
-    again = await _push(api, oura, _event(account, "wo-pushed-1"))
+    again = await api.post(HOOK, content=body, headers=headers)
     assert again.status_code == 200
     assert len(_events(server, account)) == 1
     assert len(await stored()) == 1

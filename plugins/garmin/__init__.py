@@ -1,0 +1,239 @@
+"""The built-in Garmin provider (Garmin Health API): OAuth 2.0 + PKCE, wellness summaries by pull.
+
+Registered like any third-party plugin (``fithub.plugins.manager.BUILTIN_PLUGINS``). Settings:
+``FITHUB_GARMIN_CLIENT_ID`` and ``FITHUB_GARMIN_CLIENT_SECRET`` (Garmin's consumer key and
+secret); ``FITHUB_GARMIN_BASE_URL`` sends every call (API, token, consent page) elsewhere, and
+``FITHUB_GARMIN_AUTH_BASE_URL`` the consent page only. See docs/providers/garmin.md.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from fithub.plugins import hookimpl
+from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderMalformedResponse
+from fithub.plugins.garmin import const, mapping
+from fithub.plugins.garmin.client import GarminClient, epoch
+from fithub.plugins.records import Record
+from fithub.plugins.types import (
+    AuthKind,
+    AuthorizationCallback,
+    AuthorizationRequest,
+    AuthorizationStart,
+    DataType,
+    DeviceProvider,
+    FetchQuery,
+    Page,
+    PluginHost,
+    ProviderContext,
+    PushEvent,
+    PushRequest,
+    PushResult,
+    RateLimit,
+    TokenSet,
+)
+
+NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
+    DataType.DAILY: mapping.daily,
+    DataType.HEART_RATE: mapping.heart_rate,
+    DataType.ACTIVITIES: mapping.activity,
+    DataType.SLEEP: mapping.sleep,
+    DataType.BODY: mapping.body_composition,
+    DataType.HRV: mapping.hrv,
+    DataType.SPO2: mapping.pulse_ox,
+}
+log = logging.getLogger("fithub.plugins.garmin")
+
+
+def _moment(value: Any) -> datetime | None:
+    """Epoch seconds (a number or digits) as a UTC datetime; None when absent or unreadable."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _ping_window(item: Mapping[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """The upload window of a ping: the item's own fields, else its callbackURL's query."""
+    start, end = (
+        _moment(item.get("uploadStartTimeInSeconds")),
+        _moment(item.get("uploadEndTimeInSeconds")),
+    )
+    if start is None or end is None:
+        query = parse_qs(urlsplit(str(item.get("callbackURL", ""))).query)
+        start = _moment(query.get("uploadStartTimeInSeconds"))
+        end = _moment(query.get("uploadEndTimeInSeconds"))
+    if start is None or end is None or end <= start:
+        return None, None
+    return start, end
+
+
+def _user_of(entry: Any) -> str | None:
+    user = entry.get("userId") if isinstance(entry, Mapping) else None
+    if isinstance(user, bool) or not isinstance(user, str | int) or user == "":
+        return None
+    return str(user)
+
+
+class GarminProvider:
+    """Garmin watches and scales: see plugins/garmin/const.py for what each data type reads."""
+
+    name: ClassVar[str] = const.NAME
+    display_name: ClassVar[str] = const.DISPLAY_NAME
+    auth_kind: ClassVar[AuthKind] = "oauth2_pkce"
+    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
+    data_types: ClassVar[tuple[DataType, ...]] = tuple(const.SUMMARIES)
+    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
+    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
+    max_window: ClassVar[timedelta] = const.MAX_WINDOW
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+        self.client = GarminClient(context)
+
+    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
+        if not request.code_challenge:
+            raise ProviderError("Garmin needs a PKCE code challenge")
+        url = self.client.authorize_url(request.state, request.redirect_uri, request.code_challenge)
+        return AuthorizationStart(url=url)
+
+    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
+        if callback.params.get("error"):
+            raise ProviderAuthFailed(f"Garmin consent was not given ({callback.params['error']})")
+        if not callback.code or not callback.code_verifier:
+            raise ProviderError("Garmin sent the user back without a code (or fithub lost PKCE)")
+        tokens = await self.client.exchange(
+            callback.code, callback.redirect_uri, callback.code_verifier
+        )
+        user = await self.client.user_id(tokens)
+        granted = await self.client.permissions(tokens)
+        return TokenSet(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            scopes=granted,
+            external_user_id=user,
+            token_type=tokens.token_type,
+            extra=tokens.extra,
+        )
+
+    async def refresh(self, tokens: TokenSet) -> TokenSet:
+        return await self.client.refresh(tokens)
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Deregister the user at Garmin; an expired token is refreshed once, a dead grant is fine."""
+        try:
+            await self.client.deregister(tokens)
+            return
+        except ProviderAuthFailed:
+            if not tokens.refresh_token:
+                return  # nothing left to withdraw with
+        try:
+            fresh = await self.client.refresh(tokens)
+            await self.client.deregister(fresh)
+        except ProviderAuthFailed:
+            return  # the grant is already gone: what revoking wanted
+
+    async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+        """The summaries uploaded in the window; longer windows come a day per page."""
+        summary = const.SUMMARIES.get(query.data_type)
+        if summary is None:
+            raise ProviderError(f"Garmin does not offer {query.data_type}")
+        # Whole epoch seconds on both ends, so that consecutive windows tile exactly.
+        start, final = epoch(query.start), epoch(query.end)
+        if query.page_token:
+            try:
+                start = int(query.page_token)
+            except ValueError as exc:
+                raise ProviderError("Garmin: the page token is not a time") from exc
+        end = min(final, start + int(self.max_window.total_seconds()))
+        if end <= start:
+            return Page(items=[])
+        items = await self.client.summaries(
+            tokens, summary, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        )
+        return Page(items=items, next_token=str(end) if end < final else None)
+
+    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
+        normaliser = NORMALISERS.get(data_type)
+        if normaliser is None:
+            raise ProviderError(f"Garmin does not offer {data_type}")
+        try:
+            return normaliser(item)
+        except (ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
+            ident = item.get("summaryId") or item.get("calendarDate") or "?"
+            raise ProviderMalformedResponse(f"Garmin {data_type} item {ident}: {exc}") from exc
+
+    async def request_backfill(
+        self, tokens: TokenSet, data_type: DataType, start: datetime, end: datetime
+    ) -> bool:
+        """Ask Garmin to re-deliver ``data_type`` for [start, end) by webhook (not used by sync)."""
+        summary = const.SUMMARIES.get(data_type)
+        if summary is None:
+            raise ProviderError(f"Garmin does not offer {data_type}")
+        return await self.client.request_backfill(tokens, summary, start, end)
+
+    async def handle_push(self, request: PushRequest) -> PushResult:
+        """Garmin's ping or push POSTs: no signature, the ``garmin-client-id`` header names the app."""
+        if request.method != "POST":
+            raise ProviderError(f"Garmin webhooks are POSTs, not {request.method}")
+        sender = request.headers.get(const.CLIENT_ID_HEADER, "")
+        expected = self.context.credentials.client_id
+        if not sender or not hmac.compare_digest(sender.encode(), expected.encode()):
+            raise ProviderError("Garmin webhook: the garmin-client-id header is not this app's")
+        try:
+            body = json.loads(request.body)
+        except ValueError as exc:
+            raise ProviderMalformedResponse(f"Garmin webhook body is not JSON: {exc}") from exc
+        if not isinstance(body, Mapping):
+            raise ProviderMalformedResponse("Garmin webhook body is not a JSON object")
+        return PushResult(status=200, events=tuple(self._events(body)))
+
+    def _events(self, body: Mapping[str, Any]) -> list[PushEvent]:
+        events: list[PushEvent] = []
+        pings: dict[tuple[str, DataType, datetime | None, datetime | None], None] = {}
+        pushed: dict[tuple[str, DataType], list[Mapping[str, Any]]] = {}
+        for key, entries in body.items():
+            if not isinstance(entries, list):
+                raise ProviderMalformedResponse(f"Garmin webhook: {key} is not a list")
+            for entry in entries:
+                user = _user_of(entry)
+                if user is None:
+                    log.warning("Garmin webhook: a %s entry without a userId was skipped", key)
+                    continue
+                if key == const.DEREGISTRATIONS:
+                    events.append(PushEvent(user, None, "deauthorize"))
+                elif key == const.PERMISSIONS_CHANGE:
+                    permissions = entry.get("permissions")
+                    if isinstance(permissions, list) and not permissions:
+                        events.append(PushEvent(user, None, "deauthorize"))
+                    else:  # a partial change: syncs of a withdrawn type then fail on their own
+                        log.info("Garmin user %s now grants %s", user, permissions)
+                elif key in const.PUSH_DATA_TYPES:
+                    for data_type in const.PUSH_DATA_TYPES[key]:
+                        if "callbackURL" in entry:
+                            pings[(user, data_type, *_ping_window(entry))] = None
+                        else:
+                            pushed.setdefault((user, data_type), []).append(entry)
+                else:
+                    log.debug("Garmin webhook: %s is not synced by fithub; ignored", key)
+        for user, data_type, start, end in pings:
+            events.append(PushEvent(user, data_type, "upsert", start=start, end=end))
+        for (user, data_type), items in pushed.items():
+            events.append(PushEvent(user, data_type, "upsert", items=tuple(items)))
+        return events
+
+
+@hookimpl
+def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+    return [GarminProvider]
