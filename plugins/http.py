@@ -86,7 +86,9 @@ def _secrets_of(headers: Mapping[str, str] | None, *forms: Mapping[str, str] | N
         if name.lower() == "authorization" and value:
             found.extend(part for part in value.split() if len(part) >= 8)
     for form in forms:
-        for name, value in (form or {}).items():
+        if not isinstance(form, Mapping):
+            continue  # a raw body (JSON text) carries no form fields
+        for name, value in form.items():
             if any(key in name.lower() for key in SENSITIVE_KEYS) and len(str(value)) >= 8:
                 found.append(str(value))
     return found

@@ -50,6 +50,8 @@ EXPORTED = {
     "videos",
     "device_connections",
     "device_sync_logs",
+    "device_webhook_events",
+    "device_imports",
     "device_activities",
     "device_daily_summaries",
     "device_samples",

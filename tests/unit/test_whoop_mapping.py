@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -255,26 +256,28 @@ async def test_the_fakes_webhooks_verify() -> None:
 
 
 @pytest.mark.parametrize(
-    ("request_", "complaint"),
-    [
-        (_push(_event("sleep.updated"), secret="wrong"), "does not match"),
+    ("make_request", "complaint"),
+    [  # made when the test runs: the timestamps are relative to that moment
+        (lambda: _push(_event("sleep.updated"), secret="wrong"), "does not match"),
         (
-            _push(_event("sleep.updated"), headers={"x-whoop-signature": "bm90IGl0"}),
+            lambda: _push(_event("sleep.updated"), headers={"x-whoop-signature": "bm90IGl0"}),
             "does not match",
         ),
-        (_push(_event("sleep.updated"), headers={"x-whoop-signature": "%%%"}), "base64"),
-        (_push(_event("sleep.updated"), headers={"x-whoop-signature": ""}), "headers"),
-        (_push(_event("sleep.updated"), stamp=int(time.time() * 1000) - 400_000), "too old"),
-        (_push(_event("sleep.updated"), stamp=int(time.time() * 1000) + 400_000), "too old"),
-        (_push(_event("sleep.updated"), stamp=int(time.time())), "too old"),  # seconds, not ms
-        (PushRequest("GET", {}, {"challenge": "c"}, b""), "POST"),
+        (lambda: _push(_event("sleep.updated"), headers={"x-whoop-signature": "%%%"}), "base64"),
+        (lambda: _push(_event("sleep.updated"), headers={"x-whoop-signature": ""}), "headers"),
+        (lambda: _push(_event("sleep.updated"), stamp=int(time.time() * 1000) - 400_000),
+         "too old"),  # fmt: skip
+        (lambda: _push(_event("sleep.updated"), stamp=int(time.time() * 1000) + 400_000),
+         "too old"),  # fmt: skip
+        (lambda: _push(_event("sleep.updated"), stamp=int(time.time())), "too old"),  # seconds
+        (lambda: PushRequest("GET", {}, {"challenge": "c"}, b""), "POST"),
     ],
 )
 async def test_a_forged_stale_or_unsigned_webhook_is_refused(
-    request_: PushRequest, complaint: str
+    make_request: Callable[[], PushRequest], complaint: str
 ) -> None:
     with pytest.raises(ProviderError, match=complaint):
-        await provider().handle_push(request_)
+        await provider().handle_push(make_request())
 
 
 async def test_a_body_signed_then_changed_is_refused() -> None:
