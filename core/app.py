@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 from quart import Quart, Response, current_app, g, request
 from quart.wrappers import Request
 from quart_schema import QuartSchema
-from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE, DataSource
+from quart_schema.validation import (
+    QUART_SCHEMA_QUERYSTRING_ATTRIBUTE,
+    QUART_SCHEMA_REQUEST_ATTRIBUTE,
+    DataSource,
+)
 
-from fithub.core import jobs, observability, problems
+from fithub.core import cors, docs_ui, inputs, jobs, observability, openapi, problems
 from fithub.core.accounts.routes import bp as accounts_bp
 from fithub.core.audit.routes import bp as audit_bp
 from fithub.core.auth import BEARER_SCHEME
@@ -22,7 +26,7 @@ from fithub.core.devices.data_routes import bp as device_data_bp
 from fithub.core.devices.imports import routes as apple_health_routes
 from fithub.core.devices.routes import bp as devices_bp
 from fithub.core.devices.webhooks import bp as webhooks_bp
-from fithub.core.errors import MalformedJSON, UnsupportedMediaType
+from fithub.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from fithub.core.exercises.routes import bp as exercises_bp
 from fithub.core.media import routes as media_routes
 from fithub.core.privacy.routes import bp as privacy_bp
@@ -31,6 +35,7 @@ from fithub.core.progress.routes import bp as progress_bp
 from fithub.core.request_body import FithubHTTPConnection, StreamedBody
 from fithub.core.runtime import build_runtime
 from fithub.core.schedules import run_scheduler, schedules_for
+from fithub.core.security import headers as security_headers
 from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
@@ -60,8 +65,37 @@ class FithubRequest(Request):
         if limit is not None:
             self.max_content_length = limit
 
-    def on_json_loading_failed(self, error: Exception) -> NoReturn:
-        raise MalformedJSON(f"The body is not valid JSON: {error}")
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The body parsed by :func:`fithub.core.inputs.load_json` (UTF-8, depth, clean values)."""
+        if cache and self._cached_json[silent] is not Ellipsis:
+            return self._cached_json[silent]
+        if not (force or self.is_json):
+            return None
+        data = await self.get_data(cache=cache, as_text=False)
+        try:
+            result = inputs.load_json(data if isinstance(data, bytes) else data.encode())
+        except Exception:
+            if not silent:
+                raise
+            result = None
+        if cache:
+            self._cached_json[silent] = result
+        return result
+
+
+async def _refuse_unstorable_input() -> None:
+    """404 for a path segment, 422 for a query value, that no route could store or look up."""
+    for value in (request.view_args or {}).values():
+        if inputs.path_problem(value):
+            raise NotFound(f"Nothing is served at {request.path}.")
+    if not request.args or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    errors = inputs.check_query(
+        request.args, getattr(view, QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, None)
+    )
+    if errors:
+        raise ValidationFailed("The query string did not validate.", errors=errors)
 
 
 async def _require_json_body() -> None:
@@ -103,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         body_limits = limits
 
     app.request_class = AppRequest
+    app.url_map.converters.update(inputs.CONVERTERS)
     app.asgi_http_class = FithubHTTPConnection
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
     runtime = build_runtime(settings)
@@ -119,16 +154,22 @@ def create_app(settings: Settings | None = None) -> Quart:
             "description": "Fitness integration hub: accounts, training, devices, live streaming.",
         },
         security_schemes=BEARER_SCHEME,
-        swagger_ui_path="/docs",
-        redoc_ui_path="/redoc",
+        swagger_ui_path=None,  # /docs and /redoc: fithub.core.docs_ui, assets served offline
+        redoc_ui_path=None,
         scalar_ui_path=None,
+        openapi_provider_class=openapi.FithubOpenAPIProvider,
     )
     observability.install(app, metrics)
     problems.install(app)
+    openapi.install(app)
+    app.before_request(_refuse_unstorable_input)
     app.before_request(_require_json_body)
     app.after_request(_await_unread_body)
+    cors.install(app, settings.cors_origins)
+    security_headers.install(app, settings)
     blueprints = (
         system_bp,
+        docs_ui.bp,
         accounts_bp,
         audit_bp,
         exercises_bp,

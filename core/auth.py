@@ -69,6 +69,7 @@ def require_auth(*roles: Role) -> Callable[[Callable[P, Awaitable[R]]], Callable
             g.user, g.session = user, session
             return await func(*args, **kwargs)
 
+        wrapper._fithub_roles = roles  # type: ignore[attr-defined]  # read by core/openapi.py
         return security_scheme([{"bearerAuth": []}])(wrapper)
 
     return decorator

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fithub.core.devices.settings import DeviceSettings
+
+# An exact browser origin: scheme, host (name, IPv4 or [IPv6]) and an optional port.
+_ORIGIN = re.compile(r"https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -40,6 +44,14 @@ class Settings(BaseSettings):
     login_max_per_account: int = Field(5, ge=1)
     login_max_per_address: int = Field(30, ge=1)
     trusted_proxies: list[str] = Field(default_factory=list)
+    register_window_seconds: int = Field(3600, ge=1, description="window of the sign-up limit")
+    register_max_per_address: int = Field(10, ge=1, description="sign-ups per address per window")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="exact origins allowed to call the API from a browser"
+    )
+    hsts_max_age: int = Field(
+        31_536_000, ge=0, description="Strict-Transport-Security max-age (production, HTTPS)"
+    )
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -77,6 +89,22 @@ class Settings(BaseSettings):
         if self.media_storage == "s3" and not self.s3_bucket:
             raise ValueError("FITHUB_MEDIA_STORAGE=s3 needs FITHUB_S3_BUCKET")
         return self
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """``FITHUB_CORS_ORIGINS`` is comma-separated; each entry must be an exact origin."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            value = [o.lower() if isinstance(o, str) else o for o in value]
+            for origin in value:
+                if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+                    raise ValueError(
+                        f"FITHUB_CORS_ORIGINS: {origin!r} is not an origin like "
+                        "https://app.example.com (scheme, host and optional port; no path, no '*')"
+                    )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -75,6 +75,23 @@ def pydantic_errors(
     return out
 
 
+def out_of_range(error: BaseException) -> bool:
+    """Whether the database driver refused a number too large for its column."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if isinstance(current, OverflowError) and "SQLite INTEGER" in text:
+            return True
+        if getattr(current, "sqlstate", None) == "22003":  # numeric_value_out_of_range
+            return True
+        if type(current).__module__.startswith("asyncpg") and "out of int" in text:
+            return True  # asyncpg refused to encode the argument (int2/int4/int8)
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def install(app: Quart) -> None:
     """Register the handlers that turn every failure into problem details."""
 
@@ -130,6 +147,9 @@ def install(app: Quart) -> None:
 
     @app.errorhandler(Exception)
     async def _unexpected(error: Exception) -> Response:
+        if out_of_range(error):
+            # an id that fits 64 bits but not its 32-bit column (users, exercises) names nothing
+            return problem_response(404, "not_found", "No such resource: an id is out of range.")
         log.exception("unhandled error")
         return problem_response(
             500, "internal_error", "An unexpected error occurred; it has been logged."

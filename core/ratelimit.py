@@ -76,3 +76,15 @@ class RedisLimiter:
 
     async def reset(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+async def take(limiter: Limiter, key: str, limit: int, window: int) -> int | None:
+    """Count one attempt for ``key``; return the seconds to wait if that went over ``limit``.
+
+    Counting first and comparing after (not checking, then counting) holds under parallel
+    attempts: each increment is atomic, so 40 requests at once cannot all slip under the limit.
+    Refused attempts count too, which keeps a caller that ignores ``Retry-After`` refused.
+    """
+    if await limiter.hit(key, window) <= limit:
+        return None
+    return await limiter.retry_after(key, limit, window)  # None: the window has just ended

@@ -157,6 +157,11 @@ class Page:
     next_token: str | None = None
 
 
+# How far a signed push's timestamp may be from fithub's clock, either way, before the push is
+# refused as a replay (Standard Webhooks' receivers use the same 5 minutes).
+PUSH_TOLERANCE = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class PushRequest:
     """A request a vendor sent to fithub's webhook for this provider."""
@@ -174,8 +179,13 @@ class PushEvent:
     - ``upsert``: fithub fetches ``data_type`` for [start, end) (its look-back window when absent);
       when the vendor sent the data itself (``items``, as ``fetch_page`` would return them), fithub
       normalises and stores those instead of fetching;
-    - ``delete``: the vendor deleted ``object_id`` (an external id) of ``data_type``;
+    - ``delete``: the vendor deleted ``object_id`` (an external id) of ``data_type``, or what it
+      had in [start, end);
     - ``deauthorize``: the user withdrew the grant at the vendor; fithub drops the tokens.
+
+    Destructive events are confirmed with the vendor before fithub acts: a ``deauthorize`` always
+    (a refresh, or a fetch when there is no refresh token, must be refused), a ``delete`` unless
+    the provider declares ``pushes_signed = True`` (the vendor no longer returns what it names).
     """
 
     external_user_id: str
@@ -203,6 +213,11 @@ class DeviceProvider(Protocol):
     fithub makes one instance per process: ``cls(context)``. Every method may raise only
     ``ProviderError`` subclasses (see :mod:`fithub.plugins.errors`). A provider never retries,
     sleeps, stores or logs tokens: fithub decides what happens after an error.
+
+    One optional declaration: ``pushes_signed: ClassVar[bool]``, True only when ``handle_push``
+    checks a signature the vendor computes over each push's body with a secret (an HMAC).
+    Absent or False (a vendor that signs nothing, a shared secret in the URL or a header), fithub
+    confirms every ``delete`` with the vendor before deleting anything.
     """
 
     name: ClassVar[str]
@@ -241,7 +256,9 @@ class DeviceProvider(Protocol):
         ...
 
     async def handle_push(self, request: PushRequest) -> PushResult:
-        """Verify and parse a vendor push (a webhook call or handshake); ProviderError if forged."""
+        """Verify and parse a vendor push (a webhook call or handshake); ProviderError if forged,
+        unsigned (a missing secret or signature, or none configured) or stale (a signed timestamp
+        further than :data:`PUSH_TOLERANCE` from now)."""
         ...
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.support import FithubServer, cleanup, make_server
+from tests.support import FithubServer, running_server
 
 PASSWORD = "correct-horse-battery"
 
@@ -17,14 +17,8 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="session")
 def server() -> Iterator[FithubServer]:
     """One fithub server for the session; fails the run if it ever logged an unhandled error."""
-    srv, database = make_server()
-    try:
-        srv.start()
+    with running_server() as srv:
         yield srv
-        logs = srv.read_logs()
-        assert '"unhandled error"' not in logs, "the server answered a request with a 500:\n" + logs[-5000:]
-    finally:
-        cleanup(srv, database)
 
 
 @pytest.fixture

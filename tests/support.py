@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -146,6 +148,25 @@ def make_server(extra_env: dict[str, str] | None = None) -> tuple[FithubServer, 
         env["FITHUB_DATABASE_URL"] = database.create()
     env.update(extra_env or {})
     return FithubServer(env=env, data_dir=data_dir), database
+
+
+@contextlib.contextmanager
+def running_server(
+    extra_env: dict[str, str] | None = None, *, no_unhandled_errors: bool = True
+) -> Iterator[FithubServer]:
+    """A started server (see :func:`make_server`), stopped and removed on exit.
+
+    With ``no_unhandled_errors`` the block fails if the server ever answered with a 500.
+    """
+    srv, database = make_server(extra_env)
+    try:
+        srv.start()
+        yield srv
+        if no_unhandled_errors:
+            logs = srv.read_logs()
+            assert '"unhandled error"' not in logs, "the server answered with a 500:\n" + logs[-5000:]
+    finally:
+        cleanup(srv, database)
 
 
 def cleanup(server: FithubServer, database: PostgresDatabase | None) -> None:

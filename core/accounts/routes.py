@@ -24,6 +24,7 @@ from fithub.core.accounts.services import TokenPair
 from fithub.core.auth import client_info, current_session, current_user, require_auth, runtime
 from fithub.core.devices.connections import revoke_all
 from fithub.core.errors import ValidationFailed
+from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
@@ -46,10 +47,14 @@ def _tokens(pair: TokenPair) -> TokenOut:
 @tag(["auth"])
 @validate_request(RegisterRequest)
 @validate_response(UserOut, 201)
+@problems(409, 429)
 async def register(data: RegisterRequest) -> tuple[UserOut, int]:
-    """Create an account. The e-mail address must not be in use (409 otherwise)."""
+    """Create an account. The e-mail address must not be in use (409 otherwise).
+
+    Limited per client address (429 with Retry-After; ``FITHUB_REGISTER_MAX_PER_ADDRESS``).
+    """
     fields = data.model_dump()
-    user = await runtime().accounts.register(client_info(), **fields)
+    user = await runtime().accounts.register(client_info(), throttle=True, **fields)
     return user_out(user), 201
 
 
@@ -57,6 +62,7 @@ async def register(data: RegisterRequest) -> tuple[UserOut, int]:
 @tag(["auth"])
 @validate_request(LoginRequest)
 @validate_response(TokenOut)
+@problems(401, 429)
 async def login(data: LoginRequest) -> TokenOut:
     """Sign in with e-mail and password; opens a session. Limited per account and per address (429)."""
     pair = await runtime().accounts.login(
@@ -69,6 +75,7 @@ async def login(data: LoginRequest) -> TokenOut:
 @tag(["auth"])
 @validate_request(RefreshRequest)
 @validate_response(TokenOut)
+@problems(401)
 async def refresh(data: RefreshRequest) -> TokenOut:
     """Exchange a refresh token for a new pair. A token works once; a replay ends the session."""
     return _tokens(await runtime().accounts.refresh(client_info(), data.refresh_token))

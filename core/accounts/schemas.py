@@ -59,6 +59,20 @@ class ProfileFields(Strict):
 
 
 class RegisterRequest(ProfileFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "correct-horse-battery",
+                    "display_name": "Ada",
+                    "timezone": "Europe/London",
+                    "unit_system": "metric",
+                }
+            ]
+        }
+    )
+
     email: EmailStr
     password: Password = Field(description="10 to 128 characters")
     display_name: DisplayName
@@ -66,6 +80,12 @@ class RegisterRequest(ProfileFields):
 
 class ProfileUpdate(Strict):
     """Only the fields sent are changed; send null to clear an optional one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"display_name": "Ada L.", "weight_kg": 61.5, "timezone": "Europe/Paris"}]
+        }
+    )
 
     display_name: DisplayName | None = None
     birth_date: BirthDate = None
@@ -103,12 +123,28 @@ class UserOut(BaseModel):
 
 
 class LoginRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "correct-horse-battery",
+                    "device_name": "Ada's phone",
+                }
+            ]
+        }
+    )
+
     email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     device_name: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 
 class RefreshRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "<the refresh_token of /auth/login>"}]}
+    )
+
     refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 

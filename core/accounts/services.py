@@ -19,7 +19,7 @@ from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
 from fithub.core.errors import AuthRequired, Conflict, InvalidToken, NotFound, RateLimited
 from fithub.core.privacy.services import erase_user
-from fithub.core.ratelimit import Limiter
+from fithub.core.ratelimit import Limiter, take
 from fithub.core.security.passwords import (
     hash_password_async,
     needs_rehash,
@@ -74,9 +74,17 @@ class AccountService:
         email: str,
         password: str,
         role: Role = Role.USER,
+        throttle: bool = False,
         **profile: Any,
     ) -> User:
-        """Create an account; Conflict if the e-mail address is taken."""
+        """Create an account; Conflict if the e-mail address is taken.
+
+        ``throttle`` (set by the REST route, not by the command line) counts the attempt against
+        the caller's address first: RateLimited past ``register_max_per_address`` a window, whether
+        the address would have been taken or not, so the limit also slows e-mail enumeration.
+        """
+        if throttle:
+            await self._throttle_registration(client)
         email = normalise_email(email)
         if await User.exists(email=email):
             raise Conflict(
@@ -106,6 +114,16 @@ class AccountService:
                 "An account with this e-mail address already exists.", code="email_taken"
             ) from exc
         return user
+
+    async def _throttle_registration(self, client: ClientInfo) -> None:
+        key = f"register:addr:{client.ip_address or 'unknown'}"
+        window = self.settings.register_window_seconds
+        wait = await take(self.limiter, key, self.settings.register_max_per_address, window)
+        if wait is not None:
+            await audit.record(
+                "auth.register_throttled", client, subject_id=None, details={"scope": "addr"}
+            )
+            raise RateLimited(wait, "Too many sign-ups from this address; try again later.")
 
     async def update_profile(self, user: User, client: ClientInfo, changes: dict[str, Any]) -> User:
         """Apply profile changes and audit which fields changed (not their values)."""

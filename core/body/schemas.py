@@ -42,6 +42,19 @@ class Strict(BaseModel):
 class MetricIn(Strict):
     """One measurement. Without ``unit`` the value is read in your profile's unit system."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "weight",
+                    "value": 72.4,
+                    "unit": "kg",
+                    "measured_at": "2026-01-05T07:30:00Z",
+                }
+            ]
+        }
+    )
+
     kind: MetricKind
     value: float = Field(allow_inf_nan=False)
     value2: float | None = Field(

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Literal, ParamSpec, TypeVar
 
+from fithub.core.accounts.models import Role
+from fithub.core.auth import current_user, require_auth
 from fithub.core.coaching.models import CoachingRelation, RelationStatus
-from fithub.core.errors import NotFound
+from fithub.core.errors import Forbidden, NotFound
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 Scope = Literal["workouts", "body_metrics", "goals"]
+
+TRAINERS_ONLY = (
+    "Only trainers can do this. Any account becomes a trainer's by saving a trainer profile: "
+    "PUT /api/v1/trainer-profile (administrator accounts cannot coach)."
+)
+
+
+def require_trainer() -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Route decorator: a signed-in trainer; anyone else gets a 403 that says how to become one."""
+
+    def decorator(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if current_user().role != Role.TRAINER:
+                raise Forbidden(TRAINERS_ONLY)
+            return await func(*args, **kwargs)
+
+        checked = require_auth()(wrapper)
+        # What require_auth(Role.TRAINER) declares, so that the OpenAPI document lists the 403.
+        checked._fithub_roles = (Role.TRAINER,)  # type: ignore[attr-defined]
+        return checked
+
+    return decorator
 
 
 async def active_relation(trainer_id: int, client_id: int) -> CoachingRelation | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
-from fithub.core.accounts.models import Role
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.coaching import assignments
+from fithub.core.coaching.access import require_trainer
 from fithub.core.coaching.schemas import (
     AssignmentCreate,
     AssignmentOut,
@@ -24,7 +24,7 @@ bp = Blueprint("assignments", __name__)
 
 @bp.post("/coaching/assignments")
 @tag(["assignments"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_request(AssignmentCreate)
 @validate_response(AssignmentOut, 201)
 async def create_assignment(data: AssignmentCreate) -> tuple[AssignmentOut, int]:
@@ -40,7 +40,7 @@ async def create_assignment(data: AssignmentCreate) -> tuple[AssignmentOut, int]
 
 @bp.get("/coaching/assignments")
 @tag(["assignments"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_querystring(GivenAssignmentQuery)
 @validate_response(AssignmentPage)
 async def list_given(query_args: GivenAssignmentQuery) -> AssignmentPage:
@@ -50,7 +50,7 @@ async def list_given(query_args: GivenAssignmentQuery) -> AssignmentPage:
 
 @bp.get("/coaching/assignments/<int:assignment_id>")
 @tag(["assignments"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_response(AssignmentOut)
 async def get_given(assignment_id: int) -> AssignmentOut:
     """One assignment you gave."""

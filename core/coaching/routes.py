@@ -8,11 +8,12 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
-from fithub.core.accounts.models import Role, User
+from fithub.core.accounts.models import User
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.body import services as body
 from fithub.core.body.schemas import MetricPage, MetricQuery
 from fithub.core.coaching import services
+from fithub.core.coaching.access import require_trainer
 from fithub.core.coaching.assignment_routes import bp as assignments_bp
 from fithub.core.coaching.models import CoachingRelation, RelationStatus, TrainerProfile
 from fithub.core.coaching.schemas import (
@@ -124,7 +125,7 @@ async def get_trainer(user_id: int) -> PublicTrainerOut:
 
 @bp.post("/coaching/invitations")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_request(InvitationCreate)
 @validate_response(RelationOut, 201)
 async def invite(data: InvitationCreate) -> tuple[RelationOut, int]:
@@ -230,7 +231,7 @@ def _client_out(relation: CoachingRelation) -> ClientOut:
 
 @bp.get("/coaching/clients")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_querystring(PageQuery)
 @validate_response(ClientPage)
 async def list_clients(query_args: PageQuery) -> ClientPage:
@@ -241,7 +242,7 @@ async def list_clients(query_args: PageQuery) -> ClientPage:
 
 @bp.get("/coaching/clients/<int:client_id>")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_response(ClientOut)
 async def get_client(client_id: int) -> ClientOut:
     """One active client (404 for anyone who is not)."""
@@ -252,7 +253,7 @@ async def get_client(client_id: int) -> ClientOut:
 
 @bp.get("/coaching/clients/<int:client_id>/workouts")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_querystring(WorkoutQuery)
 @validate_response(WorkoutPage)
 async def client_workouts(client_id: int, query_args: WorkoutQuery) -> WorkoutPage:
@@ -263,7 +264,7 @@ async def client_workouts(client_id: int, query_args: WorkoutQuery) -> WorkoutPa
 
 @bp.get("/coaching/clients/<int:client_id>/workouts/<int:workout_id>")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_response(WorkoutOut)
 async def client_workout(client_id: int, workout_id: int) -> WorkoutOut:
     """One workout of an active client who shares workouts, in your units (404 otherwise)."""
@@ -274,7 +275,7 @@ async def client_workout(client_id: int, workout_id: int) -> WorkoutOut:
 
 @bp.get("/coaching/clients/<int:client_id>/body-metrics")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_querystring(MetricQuery)
 @validate_response(MetricPage)
 async def client_body_metrics(client_id: int, query_args: MetricQuery) -> MetricPage:
@@ -295,7 +296,7 @@ async def client_body_metrics(client_id: int, query_args: MetricQuery) -> Metric
 
 @bp.get("/coaching/clients/<int:client_id>/goals")
 @tag(["coaching"])
-@require_auth(Role.TRAINER)
+@require_trainer()
 @validate_querystring(GoalQuery)
 @validate_response(GoalPage)
 async def client_goals(client_id: int, query_args: GoalQuery) -> GoalPage:

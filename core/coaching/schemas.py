@@ -64,6 +64,18 @@ class ShareUpdate(Strict):
 
 
 class InvitationCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "client@example.com",
+                    "message": "Happy to coach you!",
+                    "share": {"workouts": True, "body_metrics": False, "goals": True},
+                }
+            ]
+        }
+    )
+
     email: EmailStr = Field(description="the person to coach; they may register later")
     message: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
     share: ShareFlags = Field(

@@ -131,7 +131,7 @@ def require_sign_in(hub: DeviceHub, provider_name: str) -> None:
 async def start_connect(hub: DeviceHub, user: User, provider_name: str) -> ConnectStart:
     """Make an OAuth state bound to ``user`` and the vendor URL to send the user to."""
     require_sign_in(hub, provider_name)
-    cls = hub.require_usable(provider_name)
+    cls = hub.require_usable(provider_name, explain=True)
     provider = await hub.provider(provider_name)
     state = secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair() if cls.auth_kind == "oauth2_pkce" else (None, None)
@@ -181,7 +181,7 @@ async def complete_connect(
 ) -> DeviceConnection:
     """The vendor sent the user back: exchange the code, store the sealed tokens, connect."""
     require_sign_in(hub, provider_name)
-    hub.require_usable(provider_name)
+    hub.require_usable(provider_name, explain=user is not None)
     pending = await _claim_state(provider_name, params.get("state", ""), user)
     if params.get("error"):
         raise BadRequest(f"{provider_name} did not grant access ({params['error'][:100]}).",

@@ -120,19 +120,31 @@ class DeviceHub:
             raise NotFound(f"No device provider is called {name!r}.", code="unknown_provider")
         return self.classes[name]
 
-    def require_usable(self, name: str) -> type[Any]:
-        """The provider's class, if it implements the contract and its app is configured."""
+    def require_usable(self, name: str, *, explain: bool = False) -> type[Any]:
+        """The provider's class, if it implements the contract and its app is configured.
+
+        What is missing (the contract members, the ``FITHUB_*`` settings) goes to the server log;
+        the error names it only with ``explain`` (an authenticated user setting up a connection).
+        Anyone else, such as a vendor's webhook call, learns only that the provider is not
+        available.
+        """
         cls = self.provider_class(name)
         missing = self.missing_members(name)
         if missing:
+            log.warning("%s does not implement the provider contract (missing %s)",
+                        name, ", ".join(missing))  # fmt: skip
             raise ProviderNotSupported(
                 f"{name} does not implement the provider contract (missing {', '.join(missing)})."
+                if explain
+                else f"{name} is not available."
             )
         if not self.apps[name].configured:
+            settings = f"FITHUB_{name.upper()}_CLIENT_ID and FITHUB_{name.upper()}_CLIENT_SECRET"
+            log.warning("%s is not configured: set %s", name, settings)
             raise ProviderNotConfigured(
-                f"{name} is not configured: set FITHUB_{name.upper()}_CLIENT_ID and "
-                f"FITHUB_{name.upper()}_CLIENT_SECRET."
-            )
+                f"{name} is not configured: set {settings}." if explain
+                else f"{name} is not available."
+            )  # fmt: skip
         return cls
 
     def redirect_uri(self, name: str) -> str:

@@ -9,8 +9,13 @@ connection of that vendor user and:
 - ``upsert`` with items (the vendor sent the data): normalises and stores them;
 - ``upsert`` without items: queues a sync of that data type (of the pushed window if one came);
 - ``delete``: deletes that record (or what is stored in the pushed window, fetched again);
-- ``deauthorize``: the user withdrew the grant at the vendor: once a refresh confirms it, the
-  tokens are dropped (unsigned pushes cannot cost anyone their connection).
+- ``deauthorize``: the user withdrew the grant at the vendor: once the vendor confirms it (a
+  refresh, or a fetch without a refresh token, is refused), the tokens are dropped.
+
+Nothing destructive happens on an unsigned push alone. Unless the provider declares
+``pushes_signed = True`` (it checked an HMAC over the body), a ``delete`` is confirmed with the
+vendor first: fithub fetches the span around the record (or the pushed window) and deletes only
+what the vendor no longer returns. A ``deauthorize`` is confirmed for every provider.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -38,17 +45,36 @@ from fithub.core.devices.models import (
     ConnectionStatus,
     DeviceConnection,
     PushStatus,
+    SyncLog,
     WebhookEvent,
 )
-from fithub.core.devices.sync import TypeReport, normalise_items
+from fithub.core.devices.sync import SyncRun, TypeReport, normalise_items, windows
 from fithub.core.errors import NotFound
 from fithub.core.jobs import enqueue, job, job_runtime
-from fithub.plugins.types import OAUTH_KINDS, DataType, PushEvent, PushRequest, PushResult
+from fithub.plugins.errors import ProviderAuthFailed
+from fithub.plugins.records import Record
+from fithub.plugins.types import (
+    OAUTH_KINDS,
+    DataType,
+    DeviceProvider,
+    FetchQuery,
+    Page,
+    PushEvent,
+    PushRequest,
+    PushResult,
+    TokenSet,
+)
 
 log = logging.getLogger("fithub.devices.inbox")
 
 PUSH_JOB = "devices.process_push"
 PUSHING_KINDS = OAUTH_KINDS | {"push_only"}  # file imports (Apple Health) have no vendor server
+CONFIRM_PAD = timedelta(days=1)  # fetched on each side of a record to see if the vendor has it
+CONFIRM_MAX_PAGES = 100  # per window: a vendor whose pages never end cannot confirm a delete
+
+
+class Unconfirmed(Exception):
+    """The vendor's answer cannot confirm a delete (unreadable items, endless pages)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +108,7 @@ async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> R
     cls = hub.provider_class(provider_name)
     if getattr(cls, "auth_kind", None) not in PUSHING_KINDS:
         raise NotFound(f"{provider_name} takes no vendor webhooks.", code="no_webhooks")
-    hub.require_usable(provider_name)
+    hub.require_usable(provider_name)  # names no setting: the caller is not authenticated
     provider = await hub.provider(provider_name)
     result = await provider.handle_push(request)
     stored: list[int] = []
@@ -147,6 +173,9 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
             outcome={"reason": f"not a data type fithub syncs: {row.data_type}"},
         )
         return
+    if row.action == "delete" and not _pushes_signed(hub, row.provider):
+        await _confirmed_delete(hub, row, connection, data_type)
+        return
     if row.action == "delete" and row.object_id:
         deleted = await store.delete_record(connection.user_id, row.provider, data_type,
                                             row.object_id)  # fmt: skip
@@ -181,19 +210,129 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
                   outcome={**(row.outcome or {}), "sync": sync.id})  # fmt: skip
 
 
+def _pushes_signed(hub: DeviceHub, provider_name: str) -> bool:
+    """Whether the provider checks a signature over each push's body (see plugins/types.py)."""
+    return getattr(hub.classes.get(provider_name), "pushes_signed", False) is True
+
+
+async def _fetch(provider: DeviceProvider, query: FetchQuery, tokens: TokenSet) -> Page:
+    return await provider.fetch_page(tokens, query)
+
+
+async def _vendor_records(hub: DeviceHub, connection: DeviceConnection, data_type: DataType,
+                          start: datetime, end: datetime) -> list[Record]:  # fmt: skip
+    """What the vendor has now of ``data_type`` in [start, end), fetched as a sync fetches
+    (rate budget, breaker, one refresh on a 401); Unconfirmed when an item cannot be read."""
+    provider = await hub.provider(connection.provider)
+    run = SyncRun(hub, connection, provider, SyncLog(data_types=[data_type.value]))
+    run.tokens = await refresh_tokens(hub, connection, read_tokens(hub, connection))
+    report = TypeReport()
+    items: list[Mapping[str, Any]] = []
+    for span in windows(start, end, provider.max_window):
+        token: str | None = None
+        for _ in range(CONFIRM_MAX_PAGES):
+            query = FetchQuery(data_type, *span, token)
+            page = await run.call(partial(_fetch, provider, query), report)
+            items.extend(page.items)
+            token = page.next_token
+            if not token:
+                break
+        else:
+            raise Unconfirmed(f"more than {CONFIRM_MAX_PAGES} pages in one window")
+    records = normalise_items(provider, connection.provider, data_type, items, report)
+    if report.errors:
+        raise Unconfirmed(f"{report.errors} items could not be read: {report.messages}")
+    return records
+
+
+def _moments(row: dict[str, Any]) -> list[datetime]:
+    found = [row[key] for key in ("start_time", "end_time", "time") if row.get(key)]
+    if row.get("day"):
+        found.append(datetime.combine(row["day"], time.min, UTC))
+    return [m if m.tzinfo else m.replace(tzinfo=UTC) for m in found]
+
+
+async def _stored_span(user_id: int, provider: str, data_type: DataType,
+                       external_id: str) -> tuple[datetime, datetime] | None:  # fmt: skip
+    """When what fithub stored under ``external_id`` happened (None: nothing is stored)."""
+    moments: list[datetime] = []
+    for model in store.DATA_TYPE_MODELS[data_type]:
+        rows = await model.filter(user_id=user_id, provider=provider,
+                                  external_id=external_id).values()  # fmt: skip
+        for row in rows:
+            moments.extend(_moments(row))
+    return (min(moments), max(moments)) if moments else None
+
+
+async def _confirmed_delete(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection,
+                            data_type: DataType) -> None:  # fmt: skip
+    """An unsigned push's delete: only what the vendor no longer returns is deleted.
+
+    By id: the span around the stored record is fetched; the record is deleted only if the
+    vendor's answer lacks it. By window: the window is fetched; what is stored there and missing
+    from the answer is deleted, and the answer is stored.
+    """
+    outcome: dict[str, Any] = {"confirmed_with_vendor": True}
+    if row.object_id:
+        span = await _stored_span(connection.user_id, row.provider, data_type, row.object_id)
+        if span is None:
+            await _finish(row, PushStatus.PROCESSED, connection_id=connection.id,
+                          outcome={**outcome, "deleted": 0})  # fmt: skip
+            return
+        records = await _vendor_records(hub, connection, data_type, span[0] - CONFIRM_PAD,
+                                        span[1] + CONFIRM_PAD)  # fmt: skip
+        if row.object_id in {record.source.external_id for record in records}:
+            await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
+                          outcome={"reason": "the vendor still has it"})  # fmt: skip
+            return
+        outcome["deleted"] = await store.delete_record(connection.user_id, row.provider,
+                                                       data_type, row.object_id)  # fmt: skip
+    elif row.window_start is not None:
+        end = max(row.window_end or datetime.now(UTC), row.window_start + timedelta(seconds=1))
+        records = await _vendor_records(hub, connection, data_type, row.window_start, end)
+        keep = {record.source.external_id for record in records}
+        outcome["deleted"] = await store.delete_window(connection.user_id, row.provider,
+                                                       data_type, row.window_start, end, keep)  # fmt: skip
+        async with in_transaction() as conn:
+            counts = await store.upsert_records(conn, connection.user_id, row.provider, records)
+        outcome.update(inserted=counts.inserted, updated=counts.updated,
+                       unchanged=counts.unchanged)  # fmt: skip
+    else:
+        await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
+                      outcome={"reason": "a delete naming neither an object nor a window"})  # fmt: skip
+        return
+    await _finish(row, PushStatus.PROCESSED, connection_id=connection.id, outcome=outcome)
+
+
+def _probe_type(provider: DeviceProvider, connection: DeviceConnection) -> DataType:
+    """A data type the connection may read (the first offered when none is known to be)."""
+    granted = set(connection.scopes)
+    for data_type in provider.data_types:
+        if set(provider.required_scopes.get(data_type, ())) <= granted:
+            return data_type
+    return provider.data_types[0]
+
+
 async def _grant_withdrawn(hub: DeviceHub, connection: DeviceConnection) -> bool:
-    """Whether the vendor really refuses the grant: some vendors' pushes are unsigned, so a
-    forged "deauthorized" must not cost a user their connection. With a refresh token, a refresh
-    (under the connection's sync lock, as a sync would) tells; without one, the push is trusted.
-    Raises when the vendor cannot answer now (the job retries).
+    """Whether the vendor really refuses the grant, so that a forged "deauthorized" never costs
+    anyone their connection: a refresh is refused, or (without a refresh token) a fetch of the
+    last day is, under the connection's sync lock as a sync would. Raises when the vendor cannot
+    answer now (the event is marked failed and the connection kept).
     """
     tokens = read_tokens(hub, connection)
-    if not tokens.refresh_token:
-        return True
     async with hub.sync_lock(connection.id):
+        if tokens.refresh_token:
+            try:
+                await refresh_tokens(hub, connection, tokens, force=True)
+            except ReauthRequired:
+                return True
+            return False
+        provider = await hub.provider(connection.provider)
+        now = datetime.now(UTC).replace(microsecond=0)
+        query = FetchQuery(_probe_type(provider, connection), now - timedelta(days=1), now)
         try:
-            await refresh_tokens(hub, connection, tokens, force=True)
-        except ReauthRequired:
+            await hub.guarded(connection.provider, partial(_fetch, provider, query, tokens))
+        except ProviderAuthFailed:
             return True
     return False
 

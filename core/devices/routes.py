@@ -21,6 +21,7 @@ from fithub.core.devices.schemas import (
     SyncQuery,
 )
 from fithub.core.errors import FithubError
+from fithub.core.openapi import problems, raw_query, responds
 from fithub.core.pagination import PageQuery
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
@@ -35,10 +36,11 @@ async def list_devices() -> DevicesOut:
     return await services.overview(runtime().devices, current_user())
 
 
-@bp.post("/<provider>/connect")
+@bp.post("/<provider:provider>/connect")
 @tag(["devices"])
 @require_auth()
 @validate_response(ConnectOut, 201)
+@problems(503)
 async def connect(provider: str) -> tuple[ConnectOut, int]:
     """Start connecting: send the user to ``authorization_url``; the vendor returns to the callback."""
     start = await connections.start_connect(runtime().devices, current_user(), provider)
@@ -47,8 +49,11 @@ async def connect(provider: str) -> tuple[ConnectOut, int]:
     return out, 201
 
 
-@bp.get("/<provider>/callback")
+@bp.get("/<provider:provider>/callback")
 @tag(["devices"])
+@raw_query
+@problems(400, 409, 422, 502, 503)
+@responds(302, "With FITHUB_DEVICES_RETURN_URL set: back to the app, with `status` or `error`.")
 @validate_response(CallbackOut)
 async def callback(provider: str) -> Response | tuple[CallbackOut, int]:
     """Where the vendor sends the browser back. The state (single use, 10 min) names the user.
@@ -71,11 +76,12 @@ async def callback(provider: str) -> Response | tuple[CallbackOut, int]:
     return CallbackOut(connection=connection_out(connection), sync=sync_out(sync, provider)), 200
 
 
-@bp.post("/<provider>/callback")
+@bp.post("/<provider:provider>/callback")
 @tag(["devices"])
 @require_auth()
 @validate_request(CallbackIn)
 @validate_response(CallbackOut)
+@problems(502, 503)
 async def callback_from_app(provider: str, data: CallbackIn) -> CallbackOut:
     """For apps that catch the vendor's redirect themselves: send its query parameters here."""
     connection, sync = await services.finish_connect(
@@ -84,11 +90,12 @@ async def callback_from_app(provider: str, data: CallbackIn) -> CallbackOut:
     return CallbackOut(connection=connection_out(connection), sync=sync_out(sync, provider))
 
 
-@bp.post("/<provider>/sync")
+@bp.post("/<provider:provider>/sync")
 @tag(["devices"])
 @require_auth()
 @validate_querystring(SyncQuery)
 @validate_response(SyncAccepted, 202)
+@problems(503)
 async def sync(provider: str, query_args: SyncQuery) -> tuple[SyncAccepted, int]:
     """Sync now (all data types, or ``?data_types=a,b``). Answers the sync already queued if any."""
     row, created = await services.start_sync(
@@ -97,7 +104,7 @@ async def sync(provider: str, query_args: SyncQuery) -> tuple[SyncAccepted, int]
     return SyncAccepted(**sync_out(row, provider).model_dump(), created=created), 202
 
 
-@bp.get("/<provider>/syncs")
+@bp.get("/<provider:provider>/syncs")
 @tag(["devices"])
 @require_auth()
 @validate_querystring(PageQuery)
@@ -109,7 +116,7 @@ async def list_syncs(provider: str, query_args: PageQuery) -> SyncPage:
     return SyncPage(items=[sync_out(r, provider) for r in rows], next_cursor=following)
 
 
-@bp.get("/<provider>/syncs/<int:sync_id>")
+@bp.get("/<provider:provider>/syncs/<int:sync_id>")
 @tag(["devices"])
 @require_auth()
 @validate_response(SyncOut)
@@ -119,7 +126,7 @@ async def get_sync(provider: str, sync_id: int) -> SyncOut:
     return sync_out(await queries.sync_log(connection, sync_id), provider)
 
 
-@bp.delete("/<provider>")
+@bp.delete("/<provider:provider>")
 @tag(["devices"])
 @require_auth()
 async def disconnect(provider: str) -> Response:

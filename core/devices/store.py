@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -455,13 +455,21 @@ async def delete_record(user_id: int, provider: str, data_type: DataType, extern
 
 
 async def delete_window(
-    user_id: int, provider: str, data_type: DataType, start: datetime, end: datetime
+    user_id: int,
+    provider: str,
+    data_type: DataType,
+    start: datetime,
+    end: datetime,
+    keep: Collection[str] = (),
 ) -> int:
-    """Delete the provider's records of ``data_type`` that start in [start, end)."""
+    """Delete the provider's records of ``data_type`` that start in [start, end), but those whose
+    external id is in ``keep`` (what the vendor still has)."""
     deleted = 0
     async with in_transaction() as conn:
         for model in DATA_TYPE_MODELS[data_type]:
             scope = model.filter(user_id=user_id, provider=provider)
+            if keep:
+                scope = scope.exclude(external_id__in=sorted(keep))
             if model is DeviceSample:
                 kinds = SAMPLE_KINDS.get(data_type)
                 if kinds is None:

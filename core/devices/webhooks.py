@@ -16,18 +16,26 @@ from quart_schema import tag
 from fithub.core.auth import runtime
 from fithub.core.devices import inbox
 from fithub.core.errors import BadRequest, FithubError
+from fithub.core.openapi import problems, raw_query, responds
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.types import PushRequest
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
+JSON, VENDOR_JSON = "application/json", {"type": "object", "additionalProperties": True}
 
 
 class PushUnverified(FithubError):
     status, code = 401, "push_unverified"
 
 
-@bp.route("/<provider>", methods=["GET", "POST", "HEAD"])
+@bp.route("/<provider:provider>", methods=["GET", "POST", "HEAD"])
 @tag(["webhooks"])
+@raw_query
+@responds(200, "Accepted; some vendors expect a JSON answer (a challenge).", JSON, VENDOR_JSON)
+@responds(204, "Accepted.")
+@responds(401, "Not verified: the answer the vendor's protocol expects.", JSON, VENDOR_JSON)
+@responds(403, "Not verified: the answer the vendor's protocol expects.", JSON, VENDOR_JSON)
+@problems(400, 401, 403, 404, 413, 503)
 async def receive(provider: str) -> Response:
     """A vendor's webhook call (subscription handshake or change notification) for ``provider``.
 

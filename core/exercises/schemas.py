@@ -59,6 +59,20 @@ class Strict(BaseModel):
 class ExerciseCreate(Strict):
     """A custom exercise. ``clients`` visibility lets your active coaching clients use it too."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Landmine press",
+                    "type": "strength",
+                    "primary_muscles": ["shoulders"],
+                    "secondary_muscles": ["triceps"],
+                    "equipment": "barbell",
+                }
+            ]
+        }
+    )
+
     name: Name
     aliases: Aliases = Field(default_factory=list, description=f"up to {MAX_ALIASES} other names")
     type: ExerciseType

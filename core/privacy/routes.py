@@ -9,11 +9,13 @@ from quart import Blueprint, Response
 from quart_schema import tag, validate_querystring
 
 from fithub.core.auth import client_info, current_user, require_auth, runtime
+from fithub.core.openapi import problems, responds
 from fithub.core.privacy import services
 
 bp = Blueprint("privacy", __name__, url_prefix="/api/v1")
 
 NO_STORE = {"Cache-Control": "no-store"}
+BINARY = {"type": "string", "format": "binary"}
 SEND_TIMEOUT_S = 900  # an export may take longer to download than RESPONSE_TIMEOUT allows
 
 
@@ -49,6 +51,7 @@ def _attachment(filename: str) -> dict[str, str]:
 @tag(["privacy"])
 @require_auth()
 @validate_querystring(CsvQuery)
+@responds(200, "Your workouts, one row per set.", "text/csv", {"type": "string"})
 async def export_workouts_csv(query_args: CsvQuery) -> Response:
     """Your workouts as CSV, one row per set, weights and distances in your units (streamed).
 
@@ -68,6 +71,8 @@ async def export_workouts_csv(query_args: CsvQuery) -> Response:
 @bp.get("/exports/full")
 @tag(["privacy"])
 @require_auth()
+@responds(200, "A zip: one JSON file per table, and a manifest.", "application/zip", BINARY)
+@problems(429)
 async def export_full() -> Response:
     """Everything stored about you: a zip with one JSON file per table and a manifest.
 

@@ -29,6 +29,21 @@ class Strict(BaseModel):
 class GoalIn(Strict):
     """A goal. Progress is computed from what you log; it is never entered by hand."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "weight",
+                    "title": "Bench 100 kg",
+                    "target_value": 100,
+                    "unit": "kg",
+                    "exercise_id": 17,
+                    "due_on": "2026-06-30",
+                }
+            ]
+        }
+    )
+
     kind: GoalKind
     title: Title
     target_value: Target

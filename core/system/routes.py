@@ -1,18 +1,21 @@
-"""Liveness, readiness, Prometheus metrics and the plugin inventory."""
+"""The home page, liveness, readiness, Prometheus metrics and the plugin inventory."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from pydantic import BaseModel
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response, current_app, jsonify, request, url_for
 from quart_schema import hide, tag, validate_response
 
 from fithub.core.accounts.models import Role
 from fithub.core.auth import require_auth, runtime
 from fithub.core.db import ping_db
+from fithub.core.docs_ui import INDEX_CSP, render_page
 from fithub.core.errors import FithubError
 from fithub.core.jobs import broker_ping, enqueue
+from fithub.core.openapi import problems
 from fithub.core.version import __version__
 
 bp = Blueprint("system", __name__)
@@ -57,6 +60,36 @@ class NotReady(FithubError):
     status, code = 503, "not_ready"
 
 
+def _index() -> dict[str, Any]:
+    return {
+        "name": "fithub",
+        "version": __version__,
+        "description": "Fitness integration hub: accounts, training, devices, live streaming.",
+        "guide": "docs/api.md",
+        "links": {
+            "docs": url_for("docs_ui.swagger_ui"),
+            "redoc": url_for("docs_ui.redoc_ui"),
+            "openapi": url_for("openapi"),
+            "api": "/api/v1",
+            "health": url_for("system.health"),
+            "ready": url_for("system.ready"),
+        },
+    }
+
+
+@bp.get("/")
+@hide
+async def index() -> Response:
+    """What this server is and where to read on: a small page for a browser, JSON otherwise."""
+    about = _index()
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        response = await render_page("index.html", INDEX_CSP, index=about)
+    else:
+        response = jsonify(about)
+    response.vary.add("Accept")
+    return response
+
+
 @bp.get("/health")
 @tag(["system"])
 @validate_response(Health)
@@ -68,6 +101,7 @@ async def health() -> Health:
 @bp.get("/ready")
 @tag(["system"])
 @validate_response(Readiness)
+@problems(503)
 async def ready() -> Readiness:
     """Readiness: the database and the job broker answer (503 with the failing check otherwise)."""
     checks: dict[str, str] = {}

@@ -71,6 +71,14 @@ class SetFields(Strict):
 class SetCreate(SetFields):
     """Log a set: name the exercise (added to the workout if missing) or an existing entry."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"exercise_id": 17, "reps": 8, "weight": 60, "weight_unit": "kg", "rpe": 8}
+            ]
+        }
+    )
+
     exercise_id: int | None = Field(None, ge=1, le=MAX_INT)
     entry_id: int | None = Field(None, ge=1, le=MAX_BIGINT)
     performed_at: UtcDatetime | None = None
@@ -98,6 +106,18 @@ class SetUpdate(Strict):
 
 
 class EntryCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "exercise_id": 17,
+                    "notes": "pause at the chest",
+                    "sets": [{"reps": 5, "weight": 70}],
+                }
+            ]
+        }
+    )
+
     exercise_id: int = Field(ge=1, le=MAX_INT)
     superset: Superset | None = None
     notes: Notes = ""
@@ -128,6 +148,25 @@ class WorkoutFields(Strict):
 
 
 class WorkoutCreate(WorkoutFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Push day",
+                    "status": "in_progress",
+                    "started_at": "2026-01-05T18:00:00Z",
+                    "tags": ["push"],
+                    "exercises": [
+                        {
+                            "exercise_id": 17,
+                            "sets": [{"reps": 8, "weight": 60, "weight_unit": "kg"}],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     name: Name
     status: WorkoutStatus = WorkoutStatus.PLANNED
     exercises: list[EntryCreate] = Field(default_factory=list, max_length=50)
@@ -288,6 +327,22 @@ class TemplateItem(Strict):
 
 
 class TemplateCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Upper body A",
+                    "items": [
+                        {
+                            "exercise_id": 17,
+                            "sets": [{"reps": 8, "weight": 60}, {"reps": 8, "weight": 60}],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     name: Name
     description: Notes = ""
     visibility: Visibility = Visibility.PRIVATE
@@ -352,6 +407,21 @@ class PlanEntryIn(Strict):
 
 
 class PlanCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Three-day split",
+                    "weeks": 4,
+                    "entries": [
+                        {"week": 1, "weekday": 0, "template_id": 1},
+                        {"week": 1, "weekday": 2, "template_id": 2},
+                    ],
+                }
+            ]
+        }
+    )
+
     name: Name
     description: Notes = ""
     weeks: int = Field(1, ge=1, le=52)

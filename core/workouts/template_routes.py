@@ -139,6 +139,7 @@ async def list_plans(query_args: PageQuery) -> PlanPage:
 @require_auth()
 @validate_response(PlanOut)
 async def get_plan(plan_id: int) -> PlanOut:
+    """A plan (yours, public, or shared by your trainer) with the templates on each weekday."""
     return PlanOut(
         **await templates.plan_view(await templates.visible_plan(current_user().id, plan_id))
     )
@@ -148,6 +149,7 @@ async def get_plan(plan_id: int) -> PlanOut:
 @tag(["plans"])
 @require_auth()
 async def delete_plan(plan_id: int) -> Response:
+    """Delete your plan; workouts already scheduled from it stay in your calendar."""
     await templates.delete_plan(current_user(), client_info(), plan_id)
     return Response(status=204)
 

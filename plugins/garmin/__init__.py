@@ -3,12 +3,12 @@
 Registered like any third-party plugin (``fithub.plugins.manager.BUILTIN_PLUGINS``). Settings:
 ``FITHUB_GARMIN_CLIENT_ID`` and ``FITHUB_GARMIN_CLIENT_SECRET`` (Garmin's consumer key and
 secret); ``FITHUB_GARMIN_BASE_URL`` sends every call (API, token, consent page) elsewhere, and
-``FITHUB_GARMIN_AUTH_BASE_URL`` the consent page only. See docs/providers/garmin.md.
+``FITHUB_GARMIN_AUTH_BASE_URL`` the consent page only; ``FITHUB_GARMIN_OPTIONS`` holds the
+webhook's ``callback_token`` (required for pushes). See docs/providers/garmin.md.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -38,6 +38,7 @@ from fithub.plugins.types import (
     RateLimit,
     TokenSet,
 )
+from fithub.plugins.webhooks import check_callback_token, same_secret
 
 NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
     DataType.DAILY: mapping.daily,
@@ -183,14 +184,23 @@ class GarminProvider:
             raise ProviderError(f"Garmin does not offer {data_type}")
         return await self.client.request_backfill(tokens, summary, start, end)
 
-    async def handle_push(self, request: PushRequest) -> PushResult:
-        """Garmin's ping or push POSTs: no signature, the ``garmin-client-id`` header names the app."""
-        if request.method != "POST":
-            raise ProviderError(f"Garmin webhooks are POSTs, not {request.method}")
+    def _verify(self, request: PushRequest) -> None:
+        """The secret ``?token=`` of the registered callback URL, and this app's client id."""
+        check_callback_token(request, self.context.credentials.options, "Garmin")
         sender = request.headers.get(const.CLIENT_ID_HEADER, "")
         expected = self.context.credentials.client_id
-        if not sender or not hmac.compare_digest(sender.encode(), expected.encode()):
+        if not sender or not same_secret(sender, expected):
             raise ProviderError("Garmin webhook: the garmin-client-id header is not this app's")
+
+    async def handle_push(self, request: PushRequest) -> PushResult:
+        """Garmin's ping or push POSTs: unsigned, so the callback URL carries a secret token.
+
+        ``pushes_signed`` stays False: a deregistration is confirmed with Garmin (a refresh must
+        be refused) before fithub drops anything.
+        """
+        if request.method != "POST":
+            raise ProviderError(f"Garmin webhooks are POSTs, not {request.method}")
+        self._verify(request)
         try:
             body = json.loads(request.body)
         except ValueError as exc:

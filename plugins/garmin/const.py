@@ -71,7 +71,9 @@ MAX_BACKFILL_WINDOW = timedelta(days=30)
 # evaluation keys are throttled harder until Garmin grants a production key.
 RATE_LIMITS: tuple[RateLimit, ...] = (RateLimit(requests=100, per_seconds=60, scope="app"),)
 
-# The webhook carries no signature: Garmin names the app in this header.
+# The webhook carries no signature: Garmin names the app in this header (no secret: anyone can
+# send it), so each callback URL registered in Garmin's portal carries a secret fithub checks,
+# ``…/api/v1/webhooks/garmin?token=<callback_token>`` (FITHUB_GARMIN_OPTIONS). Required.
 CLIENT_ID_HEADER = "garmin-client-id"
 
 # sleepLevelsMap keys fithub understands (others, e.g. "unmeasurable", are skipped).

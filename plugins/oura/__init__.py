@@ -2,21 +2,21 @@
 
 Registered like any third-party plugin (``fithub.plugins.manager.BUILTIN_PLUGINS``). Settings:
 ``FITHUB_OURA_CLIENT_ID``, ``FITHUB_OURA_CLIENT_SECRET``; ``FITHUB_OURA_BASE_URL`` points both the
-API and the consent page elsewhere (a fake Oura in tests).
+API and the consent page elsewhere (a fake Oura in tests); ``FITHUB_OURA_OPTIONS`` holds the
+webhook's ``webhook_verification_token``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from fithub.plugins import hookimpl
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
-from fithub.plugins.oura import const, mapping
+from fithub.plugins.oura import const, mapping, webhook
 from fithub.plugins.oura.client import OuraClient
 from fithub.plugins.records import Record
 from fithub.plugins.types import (
@@ -57,9 +57,12 @@ class OuraProvider:
     rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
     max_window: ClassVar[timedelta] = const.MAX_WINDOW
 
+    pushes_signed: ClassVar[bool] = True  # HMAC over timestamp + body: deletes are acted on
+
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
         self.client = OuraClient(context)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests may pin it
 
     async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
         url = self.client.authorize_url(request.state, request.redirect_uri, request.scopes)
@@ -107,20 +110,17 @@ class OuraProvider:
             raise ProviderMalformedResponse(f"Oura {data_type} item {ident}: {exc}") from exc
 
     async def handle_push(self, request: PushRequest) -> PushResult:
-        """Oura webhooks: the GET verification handshake, and signed change notifications."""
+        """Oura webhooks: the GET verification handshake, and signed change notifications with a
+        fresh timestamp (see webhook.py)."""
         options = self.context.credentials.options
         if request.method == "GET":
             expected = options.get(const.WEBHOOK_TOKEN_OPTION, "")
             token = request.query.get("verification_token", "")
-            if not expected or not hmac.compare_digest(token, expected):
+            if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
                 raise ProviderError("Oura webhook verification token does not match")
             return PushResult(status=200, body={"challenge": request.query.get("challenge", "")})
-        timestamp = request.headers.get(const.TIMESTAMP_HEADER, "")
-        signature = request.headers.get(const.SIGNATURE_HEADER, "")
-        secret = self.context.credentials.client_secret.encode()
-        digest = hmac.new(secret, timestamp.encode() + request.body, hashlib.sha256).hexdigest()
-        if not signature or not hmac.compare_digest(digest.lower(), signature.lower()):
-            raise ProviderError("Oura webhook signature does not match")
+        webhook.verify(request.headers, request.body, self.context.credentials.client_secret,
+                       self.clock())  # fmt: skip
         try:
             body = json.loads(request.body)
             event = PushEvent(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from fithub.plugins.types import DataType, RateLimit
+from fithub.plugins.types import PUSH_TOLERANCE, DataType, RateLimit
 
 NAME = "oura"
 DISPLAY_NAME = "Oura"
@@ -63,6 +63,8 @@ MAIN_SLEEP_TYPES = frozenset({"long_sleep"})
 SKIPPED_SLEEP_TYPES = frozenset({"deleted"})
 
 # Webhook signatures: hex HMAC-SHA256 over x-oura-timestamp + body, keyed with the client secret.
+# A push whose timestamp is further than WEBHOOK_TOLERANCE from fithub's clock is a replay.
 SIGNATURE_HEADER = "x-oura-signature"
 TIMESTAMP_HEADER = "x-oura-timestamp"
+WEBHOOK_TOLERANCE = PUSH_TOLERANCE  # 5 minutes either way
 WEBHOOK_TOKEN_OPTION = "webhook_verification_token"

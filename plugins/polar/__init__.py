@@ -77,6 +77,7 @@ class PolarProvider:
     required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
     rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
     max_window: ClassVar[timedelta] = const.MAX_WINDOW
+    pushes_signed: ClassVar[bool] = True  # HMAC-SHA256 over the body: deletes are acted on
     refreshes: ClassVar[bool] = False  # Polar issues no refresh tokens
     # Data types Polar answers whole, with no paging (the rest: one date per page).
     single_page_types: ClassVar[tuple[DataType, ...]] = (DataType.ACTIVITIES, DataType.DAILY)
@@ -228,7 +229,7 @@ class PolarProvider:
             raise ProviderError("Polar webhook cannot be verified: no webhook_secret is set")
         signature = request.headers.get(const.SIGNATURE_HEADER, "").strip()
         digest = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
-        if not signature or not hmac.compare_digest(digest, signature.lower()):
+        if not signature or not hmac.compare_digest(digest.encode(), signature.lower().encode()):
             raise ProviderError("Polar webhook signature does not match")
 
 

@@ -3,8 +3,8 @@
 Registered like any third-party plugin (``fithub.plugins.manager.BUILTIN_PLUGINS``). Settings:
 ``FITHUB_STRAVA_CLIENT_ID``, ``FITHUB_STRAVA_CLIENT_SECRET``; ``FITHUB_STRAVA_BASE_URL`` points
 the API, the token endpoint and the consent page elsewhere (a fake Strava in tests);
-``FITHUB_STRAVA_OPTIONS`` holds the webhook's ``verify_token`` and ``subscription_id``. See
-docs/providers/strava.md.
+``FITHUB_STRAVA_OPTIONS`` holds the webhook's ``callback_token``, ``verify_token`` and
+``subscription_id`` (all required for webhooks). See docs/providers/strava.md.
 """
 
 from __future__ import annotations
@@ -83,7 +83,10 @@ class StravaProvider:
             ) from exc
 
     async def handle_push(self, request: PushRequest) -> PushResult:
-        """The ``hub.challenge`` handshake and unsigned events, checked as webhook.py says."""
+        """The ``hub.challenge`` handshake and unsigned events, checked as webhook.py says.
+
+        ``pushes_signed`` stays False: fithub confirms deletes and deauthorizations with Strava.
+        """
         return webhook.handle(request, self.context.credentials.options)
 
 

@@ -43,11 +43,10 @@ RATE_HEADER_PAIRS: tuple[tuple[str, str], ...] = (
     ("X-ReadRateLimit-Limit", "X-ReadRateLimit-Usage"),
 )
 
-# Webhooks: unsigned. FITHUB_STRAVA_OPTIONS holds what fithub checks them against.
+# Webhooks: unsigned. FITHUB_STRAVA_OPTIONS holds what fithub checks them against; each is
+# required (a call is refused while one is missing).
 VERIFY_TOKEN_OPTION = "verify_token"  # the verify_token given when creating the subscription
 SUBSCRIPTION_ID_OPTION = "subscription_id"  # events for another subscription are refused
-CALLBACK_TOKEN_OPTION = "callback_token"  # optional secret carried as ?token= in callback_url
-CALLBACK_TOKEN_PARAM = "token"
 
 # Strava's sport_type (or the older type) -> fithub's sport word. Everything else is the
 # CamelCase name in snake_case ("StandUpPaddling" -> "stand_up_paddling").

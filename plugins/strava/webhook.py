@@ -1,41 +1,30 @@
 """Strava webhooks: the ``hub.challenge`` handshake, and unsigned activity/athlete events.
 
-Strava signs nothing. What fithub can check (all from ``FITHUB_STRAVA_OPTIONS``):
+Strava signs nothing, so every call must prove itself with what only fithub and Strava know
+(all from ``FITHUB_STRAVA_OPTIONS``; a call is refused while any of them is missing):
 
-- the handshake's ``hub.verify_token`` against ``verify_token`` (required to subscribe);
-- every event's ``subscription_id`` against ``subscription_id``, when configured;
-- a secret ``?token=`` carried in the callback URL against ``callback_token``, when configured
-  (give Strava ``callback_url=https://…/strava?token=<secret>`` when subscribing).
+- ``callback_token``: a secret carried as ``?token=`` in the callback URL given to Strava when
+  subscribing (``callback_url=https://…/api/v1/webhooks/strava?token=<secret>``), on every call;
+- ``verify_token``: the handshake's ``hub.verify_token`` (the subscription is being made);
+- ``subscription_id``: every event's ``subscription_id`` (known once the subscription exists).
+
+Each is compared in constant time. A ``delete`` or a deauthorization is still confirmed with
+Strava before fithub acts on it (fithub core does that for providers whose pushes are unsigned).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
-from fithub.plugins.strava.const import (
-    CALLBACK_TOKEN_OPTION,
-    CALLBACK_TOKEN_PARAM,
-    SUBSCRIPTION_ID_OPTION,
-    VERIFY_TOKEN_OPTION,
-)
+from fithub.plugins.strava.const import SUBSCRIPTION_ID_OPTION, VERIFY_TOKEN_OPTION
 from fithub.plugins.types import DataType, PushEvent, PushRequest, PushResult
+from fithub.plugins.webhooks import check_callback_token, same_secret
 
 OBJECT_TYPES = frozenset({"activity", "athlete"})
 ASPECT_TYPES = frozenset({"create", "update", "delete"})
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _check_callback_token(request: PushRequest, options: Mapping[str, str]) -> None:
-    expected = options.get(CALLBACK_TOKEN_OPTION, "")
-    if expected and not _same(request.query.get(CALLBACK_TOKEN_PARAM, ""), expected):
-        raise ProviderError("Strava webhook: the callback token does not match")
 
 
 def handshake(request: PushRequest, options: Mapping[str, str]) -> PushResult:
@@ -45,7 +34,7 @@ def handshake(request: PushRequest, options: Mapping[str, str]) -> PushResult:
         raise ProviderError("Strava webhook: no verify_token is configured")
     if request.query.get("hub.mode") != "subscribe":
         raise ProviderError("Strava webhook: hub.mode is not 'subscribe'")
-    if not _same(request.query.get("hub.verify_token", ""), expected):
+    if not same_secret(request.query.get("hub.verify_token", ""), expected):
         raise ProviderError("Strava webhook: hub.verify_token does not match")
     challenge = request.query.get("hub.challenge", "")
     if not challenge:
@@ -73,7 +62,9 @@ def event(body: Any, options: Mapping[str, str]) -> tuple[PushEvent, ...]:
     if not isinstance(body, Mapping):
         raise ValueError("the event is not a JSON object")
     expected = options.get(SUBSCRIPTION_ID_OPTION, "").strip()
-    if expected and _ident(body, "subscription_id") != expected:
+    if not expected:
+        raise ProviderError("Strava webhook: no subscription_id is configured")
+    if not same_secret(_ident(body, "subscription_id"), expected):
         raise ProviderError("Strava webhook: the event is for another subscription")
     object_type, aspect = body.get("object_type"), body.get("aspect_type")
     if object_type not in OBJECT_TYPES or aspect not in ASPECT_TYPES:
@@ -91,7 +82,7 @@ def event(body: Any, options: Mapping[str, str]) -> tuple[PushEvent, ...]:
 
 def handle(request: PushRequest, options: Mapping[str, str]) -> PushResult:
     """Verify and parse one call to fithub's Strava webhook; ProviderError when it is refused."""
-    _check_callback_token(request, options)
+    check_callback_token(request, options, "Strava")
     method = request.method.upper()
     if method == "GET":
         return handshake(request, options)

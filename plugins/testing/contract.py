@@ -191,28 +191,44 @@ def check_records(
     return records
 
 
+def contract_window(end: datetime | None, days: float) -> tuple[datetime, datetime]:
+    """[start, end) of the contract's window, in UTC: ``days`` back from ``end`` (default: now)."""
+    if end is None:
+        end = datetime.now(UTC).replace(microsecond=0)
+    elif end.utcoffset() is None:
+        raise ValueError(f"the contract's end must be timezone-aware, not {end}")
+    if days <= 0:
+        raise ValueError(f"the contract's window must be longer than nothing, not {days} days")
+    end = end.astimezone(UTC)
+    return end - timedelta(days=days), end
+
+
 async def assert_provider_contract(
     provider_cls: type[DeviceProvider],
     fake: FakeVendor,
     *,
     timeout_s: float = 1.0,
-    days: int = 2,
+    days: float = 2,
+    end: datetime | None = None,
     page_size: int = 2,
     expect_refresh: bool = True,
     single_page: Collection[DataType] = (),
 ) -> ContractReport:
     """Check ``provider_cls`` against the running ``fake``; raise AssertionError naming a breach.
 
-    ``expect_refresh=False`` is for a vendor that issues no refresh tokens (Polar): ``refresh``
-    must then raise ``ProviderAuthFailed`` (fithub asks the user to connect again), and a second
-    connection stands in for a refreshed grant. ``single_page`` names data types the vendor
-    answers whole, with no paging: they need not come in more than one page.
+    The fake is seeded, and every data type fetched, over the window [end - days, end): ``end``
+    (timezone-aware) defaults to now, to the second; pass a fixed instant so the run does not
+    depend on the time of day, and ``days`` (need not be whole) long enough to hold one of each
+    thing the fake seeds wherever the window ends. ``expect_refresh=False`` is for a vendor that
+    issues no refresh tokens (Polar): ``refresh`` must then raise ``ProviderAuthFailed`` (fithub
+    asks the user to connect again), and a second connection stands in for a refreshed grant.
+    ``single_page`` names data types the vendor answers whole, with no paging: they need not come
+    in more than one page.
     """
     check_declarations(provider_cls)
     assert provider_cls.auth_kind in OAUTH_KINDS, "the contract test covers OAuth providers only"
     report = ContractReport()
-    end = datetime.now(UTC).replace(microsecond=0)
-    start = end - timedelta(days=days)
+    start, end = contract_window(end, days)
     saved_page_size, fake.page_size = fake.page_size, page_size
     try:
         async with aiohttp.ClientSession() as session:

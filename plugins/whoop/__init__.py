@@ -69,6 +69,7 @@ class WhoopProvider:
     required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
     rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
     max_window: ClassVar[timedelta] = const.MAX_WINDOW
+    pushes_signed: ClassVar[bool] = True  # HMAC-SHA256 over timestamp + body: deletes are acted on
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context

@@ -9,7 +9,6 @@ See docs/providers/withings.md.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -33,6 +32,7 @@ from fithub.plugins.types import (
     RateLimit,
     TokenSet,
 )
+from fithub.plugins.webhooks import CALLBACK_TOKEN_OPTION, check_callback_token
 from fithub.plugins.withings import const, mapping
 from fithub.plugins.withings.client import WithingsClient, callback_url
 
@@ -93,7 +93,7 @@ class WithingsProvider:
         options = self.context.credentials.options
         base, secret = (
             options.get(const.CALLBACK_URL_OPTION),
-            options.get(const.CALLBACK_TOKEN_OPTION),
+            options.get(CALLBACK_TOKEN_OPTION),
         )
         if not base or not secret:
             return
@@ -158,15 +158,7 @@ class WithingsProvider:
         HEAD (and GET) are Withings checking the URL: 200. A POST is a form-encoded notification.
         A missing or wrong token, or no ``callback_token`` configured, is refused.
         """
-        expected = self.context.credentials.options.get(const.CALLBACK_TOKEN_OPTION, "")
-        if not expected:
-            raise ProviderError(
-                "Withings notifications are not configured: set callback_token in "
-                "FITHUB_WITHINGS_OPTIONS"
-            )
-        token = request.query.get(const.CALLBACK_TOKEN_PARAM, "")
-        if not hmac.compare_digest(token.encode(), expected.encode()):
-            raise ProviderError("Withings callback token does not match")
+        check_callback_token(request, self.context.credentials.options, "Withings")
         if request.method in ("HEAD", "GET"):
             return PushResult(status=200)
         if request.method != "POST":

@@ -28,6 +28,7 @@ from fithub.plugins.errors import (
 from fithub.plugins.http import VendorHTTP
 from fithub.plugins.oauth import token_set_from_response
 from fithub.plugins.types import AppCredentials, ProviderContext, TokenSet
+from fithub.plugins.webhooks import CALLBACK_TOKEN_PARAM
 from fithub.plugins.withings import const
 
 MAX_ERROR = 200
@@ -303,4 +304,4 @@ class WithingsClient:
 
 def callback_url(base: str, token: str) -> str:
     """fithub's webhook URL with the shared secret Withings will send back on every call."""
-    return str(URL(base).update_query({const.CALLBACK_TOKEN_PARAM: token}))
+    return str(URL(base).update_query({CALLBACK_TOKEN_PARAM: token}))

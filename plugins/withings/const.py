@@ -151,5 +151,3 @@ USER_APPLI = 46
 DEAUTHORIZE_ACTIONS = frozenset({"unlink", "delete"})
 SUBSCRIBED_APPLIS: tuple[int, ...] = (1, 4, 16, 44, USER_APPLI)
 CALLBACK_URL_OPTION = "callback_url"  # FITHUB_WITHINGS_OPTIONS: fithub's public webhook URL
-CALLBACK_TOKEN_OPTION = "callback_token"  # FITHUB_WITHINGS_OPTIONS: the secret in that URL
-CALLBACK_TOKEN_PARAM = "token"  # the query parameter that carries it

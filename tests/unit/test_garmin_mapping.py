@@ -31,8 +31,12 @@ DAY = date(2024, 1, 15)
 CLIENT = "consumer-key-1"
 
 
-def provider() -> GarminProvider:
-    credentials = AppCredentials(CLIENT, "shh", "http://x/cb")
+TOKEN = "cb-0123456789abcdef"  # the secret ?token= of the registered callback URLs
+
+
+def provider(**options: str) -> GarminProvider:
+    options = {"callback_token": TOKEN} if not options else options
+    credentials = AppCredentials(CLIENT, "shh", "http://x/cb", options=options)
     return GarminProvider(ProviderContext(None, credentials, logging.getLogger("t")))  # type: ignore[arg-type]
 
 
@@ -194,12 +198,13 @@ def test_the_fake_never_serves_its_upload_bookkeeping() -> None:
 # -- webhooks -------------------------------------------------------------------------------------
 
 
-def push(body: Any, client_id: str | None = CLIENT, method: str = "POST") -> PushRequest:
+def push(body: Any, client_id: str | None = CLIENT, method: str = "POST",
+         token: str | None = TOKEN) -> PushRequest:  # fmt: skip
     headers = {"content-type": "application/json"}
     if client_id is not None:
         headers["garmin-client-id"] = client_id
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return PushRequest(method, headers, {}, raw)
+    return PushRequest(method, headers, {"token": token} if token is not None else {}, raw)
 
 
 async def test_a_ping_asks_for_the_window_in_its_callback_url() -> None:
@@ -267,11 +272,23 @@ async def test_unsynced_summaries_and_entries_without_a_user_are_acknowledged() 
         push({"dailies": []}, client_id="someone-else"),
         push({"dailies": []}, client_id=CLIENT + "x"),
         push({"dailies": []}, method="GET"),
+        push({"deregistrations": [{"userId": "u1"}]}, token=None),
+        push({"deregistrations": [{"userId": "u1"}]}, token=""),
+        push({"deregistrations": [{"userId": "u1"}]}, token=TOKEN + "x"),
+        push({"deregistrations": [{"userId": "u1"}]}, token="cb-é"),
     ],
 )
 async def test_a_push_not_from_garmin_for_this_app_is_refused(request_: PushRequest) -> None:
     with pytest.raises(ProviderError):
         await provider().handle_push(request_)
+
+
+@pytest.mark.parametrize("configured", ["", "too-short"])
+async def test_without_a_long_enough_callback_token_every_push_is_refused(configured: str) -> None:
+    """The garmin-client-id header names the app but proves nothing: it is no secret."""
+    garmin = provider(callback_token=configured)
+    with pytest.raises(ProviderError, match="no callback_token"):
+        await garmin.handle_push(push({"deregistrations": [{"userId": "u1"}]}, token=configured))
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"dailies": {"userId": "u1"}}'])

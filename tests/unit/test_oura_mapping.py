@@ -23,6 +23,8 @@ from fithub.plugins import (
 )
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.oura import OuraProvider
+from fithub.plugins.oura.const import WEBHOOK_TOLERANCE
+from fithub.plugins.oura.webhook import sent_at
 from fithub.plugins.testing.fakes.oura import PHASES, FakeOura
 from fithub.plugins.types import PushRequest
 
@@ -103,21 +105,78 @@ def test_an_unreadable_item_is_a_malformed_response(data_type: DataType, item: d
         provider().normalise(data_type, item)
 
 
+SIGNED_AT = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 1700000000, the pushes' timestamp
+
+
 def _signed(body: bytes, secret: str = "shh", timestamp: str = "1700000000") -> PushRequest:
     digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).hexdigest()
     headers = {"x-oura-signature": digest.upper(), "x-oura-timestamp": timestamp}
     return PushRequest("POST", headers, {}, body)
 
 
+def _pinned(now: datetime) -> OuraProvider:
+    """A provider whose clock stands at ``now``."""
+    oura = provider()
+    oura.clock = lambda: now
+    return oura
+
+
+PUSH = json.dumps({"event_type": "delete", "data_type": "workout", "object_id": "w1",
+                   "user_id": "u9", "event_time": "2023-11-14T22:13:00+00:00"}).encode()  # fmt: skip
+
+
 async def test_a_signed_webhook_is_parsed_and_a_forged_one_refused() -> None:
     body = json.dumps({"event_type": "update", "data_type": "sleep", "object_id": "s1",
                        "user_id": "u9", "event_time": "2024-03-05T08:00:00+00:00"}).encode()  # fmt: skip
-    result = await provider().handle_push(_signed(body))
+    result = await _pinned(SIGNED_AT).handle_push(_signed(body))
     (event,) = result.events
     assert (event.external_user_id, event.data_type, event.object_id, event.action) == (
         "u9", DataType.SLEEP, "s1", "upsert")  # fmt: skip
     with pytest.raises(ProviderError, match="signature"):
-        await provider().handle_push(_signed(body, secret="wrong"))
+        await _pinned(SIGNED_AT).handle_push(_signed(body, secret="wrong"))
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [(timedelta(0), True), (WEBHOOK_TOLERANCE, True), (-WEBHOOK_TOLERANCE, True),
+     (WEBHOOK_TOLERANCE + timedelta(seconds=1), False),
+     (-WEBHOOK_TOLERANCE - timedelta(seconds=1), False), (timedelta(days=30), False)],
+)  # fmt: skip
+async def test_a_signed_push_is_taken_only_within_the_tolerance(
+    offset: timedelta, accepted: bool
+) -> None:
+    """Boundary at an injected instant: fithub's clock ``offset`` after the push was signed."""
+    oura = _pinned(SIGNED_AT + offset)
+    if accepted:
+        assert (await oura.handle_push(_signed(PUSH))).events
+    else:
+        with pytest.raises(ProviderError, match="too old"):
+            await oura.handle_push(_signed(PUSH))
+
+
+def test_the_tolerance_is_five_minutes_either_way() -> None:
+    assert WEBHOOK_TOLERANCE == timedelta(minutes=5)
+
+
+async def test_a_month_old_push_is_refused_by_the_real_clock() -> None:
+    """The report: a correctly signed push stamped 30 days ago was accepted."""
+    old = datetime.now(UTC) - timedelta(days=30)
+    with pytest.raises(ProviderError, match="too old"):
+        await provider().handle_push(_signed(PUSH, timestamp=str(int(old.timestamp()))))
+    fresh = str(int(datetime.now(UTC).timestamp()))
+    assert (await provider().handle_push(_signed(PUSH, timestamp=fresh))).events
+
+
+@pytest.mark.parametrize("stamp", ["1700000000", "1700000000000", "2023-11-14T22:13:20Z",
+                                   "2023-11-14T22:13:20+00:00"])  # fmt: skip
+def test_the_timestamp_is_read_in_seconds_milliseconds_or_iso(stamp: str) -> None:
+    assert sent_at(stamp) == SIGNED_AT
+
+
+@pytest.mark.parametrize("stamp", ["", "yesterday", "1e9", "99999999999999999999999", "١٧٠٠"])
+async def test_an_unreadable_or_missing_timestamp_is_refused(stamp: str) -> None:
+    with pytest.raises(ProviderError):
+        await _pinned(SIGNED_AT).handle_push(_signed(PUSH, timestamp=stamp))
 
 
 async def test_the_webhook_handshake_echoes_the_challenge_for_the_right_token() -> None:

@@ -19,7 +19,8 @@ from fithub.plugins.types import AuthorizationRequest, PushRequest
 
 WINTER = date(2024, 1, 15)
 SUMMER = date(2024, 7, 15)
-OPTIONS = {"verify_token": "vt-1", "subscription_id": "120475"}
+TOKEN = "cb-0123456789abcdef"  # the secret ?token= of the callback URL
+OPTIONS = {"verify_token": "vt-1", "subscription_id": "120475", "callback_token": TOKEN}
 
 
 def provider(**options: str) -> StravaProvider:
@@ -185,6 +186,7 @@ def test_header_names_are_read_in_any_case() -> None:
 
 def push(body: Any, **query: str) -> PushRequest:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    query = {"token": TOKEN, **query}
     return PushRequest("POST", {"content-type": "application/json"}, query, raw)
 
 
@@ -196,7 +198,8 @@ def event(**fields: Any) -> dict[str, Any]:
 
 async def test_the_handshake_echoes_the_challenge_for_the_right_verify_token() -> None:
     strava = provider(**OPTIONS)
-    query = {"hub.mode": "subscribe", "hub.challenge": "15f7d1a91c1f40", "hub.verify_token": "vt-1"}
+    query = {"hub.mode": "subscribe", "hub.challenge": "15f7d1a91c1f40", "hub.verify_token": "vt-1",
+             "token": TOKEN}  # fmt: skip
     ok = await strava.handle_push(PushRequest("GET", {}, query, b""))
     assert ok.status == 200 and ok.body == {"hub.challenge": "15f7d1a91c1f40"} and not ok.events
     for wrong in ({"hub.verify_token": "vt-2"}, {"hub.mode": "unsubscribe"},
@@ -204,7 +207,10 @@ async def test_the_handshake_echoes_the_challenge_for_the_right_verify_token() -
         with pytest.raises(ProviderError):
             await strava.handle_push(PushRequest("GET", {}, {**query, **wrong}, b""))
     with pytest.raises(ProviderError, match="no verify_token"):  # not configured: refuse all
-        await provider().handle_push(PushRequest("GET", {}, query, b""))
+        await provider(callback_token=TOKEN).handle_push(PushRequest("GET", {}, query, b""))
+    # The handshake needs no subscription_id: Strava sends it before the subscription exists.
+    fresh = provider(verify_token="vt-1", callback_token=TOKEN)
+    assert (await fresh.handle_push(PushRequest("GET", {}, query, b""))).status == 200
 
 
 @pytest.mark.parametrize(
@@ -235,23 +241,33 @@ async def test_a_withdrawn_athlete_is_a_deauthorize_and_other_athlete_news_nothi
     assert (await strava.handle_push(push(renamed))).events == ()
 
 
-async def test_events_of_another_subscription_are_refused_when_one_is_configured() -> None:
+async def test_events_of_another_subscription_or_with_none_configured_are_refused() -> None:
     with pytest.raises(ProviderError, match="another subscription"):
         await provider(**OPTIONS).handle_push(push(event(subscription_id=999)))
-    # without a configured subscription_id any event is taken (documented: configure it)
-    assert (
-        await provider(verify_token="vt-1").handle_push(push(event(subscription_id=999)))
-    ).events
+    unsubscribed = provider(verify_token="vt-1", callback_token=TOKEN)
+    with pytest.raises(ProviderError, match="no subscription_id"):
+        await unsubscribed.handle_push(push(event()))
 
 
-async def test_a_callback_token_when_configured_guards_both_calls() -> None:
-    strava = provider(**OPTIONS, callback_token="s3cret")
-    assert (await strava.handle_push(push(event(), token="s3cret"))).events
+async def test_the_callback_token_is_required_on_both_calls() -> None:
+    strava = provider(**OPTIONS)
+    assert (await strava.handle_push(push(event()))).events
+    handshake = {"hub.mode": "subscribe", "hub.challenge": "c", "hub.verify_token": "vt-1"}
+    for query in ({"token": "cb-0123456789abcdeF"}, {"token": ""}, {"token": "cb-é"}):
+        with pytest.raises(ProviderError, match="callback token"):
+            await strava.handle_push(push(event(), **query))
+        with pytest.raises(ProviderError, match="callback token"):
+            await strava.handle_push(PushRequest("GET", {}, {**handshake, **query}, b""))
+    bare = PushRequest("POST", {}, {}, json.dumps(event()).encode())
     with pytest.raises(ProviderError, match="callback token"):
-        await strava.handle_push(push(event(), token="guess"))
-    with pytest.raises(ProviderError, match="callback token"):
-        query = {"hub.mode": "subscribe", "hub.challenge": "c", "hub.verify_token": "vt-1"}
-        await strava.handle_push(PushRequest("GET", {}, query, b""))
+        await strava.handle_push(bare)
+
+
+@pytest.mark.parametrize("configured", ["", "short-secret"])
+async def test_without_a_long_enough_callback_token_every_call_is_refused(configured: str) -> None:
+    strava = provider(**{**OPTIONS, "callback_token": configured})
+    with pytest.raises(ProviderError, match="no callback_token"):
+        await strava.handle_push(push(event(), token=configured))
 
 
 @pytest.mark.parametrize(
@@ -266,4 +282,4 @@ async def test_unreadable_events_are_malformed(body: Any) -> None:
 
 async def test_other_methods_are_not_strava() -> None:
     with pytest.raises(ProviderError, match="PUT"):
-        await provider(**OPTIONS).handle_push(PushRequest("PUT", {}, {}, b"{}"))
+        await provider(**OPTIONS).handle_push(PushRequest("PUT", {}, {"token": TOKEN}, b"{}"))

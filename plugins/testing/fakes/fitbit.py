@@ -32,7 +32,8 @@ from aiohttp import web
 
 from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
 from fithub.plugins.testing.fakes import fitbit_data as data
-from fithub.plugins.types import DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import DataType, PushRequest
 
 SCOPE_OF_COLLECTION = {"activities": "activity", "body": "weight", "foods": "nutrition",
                        "sleep": "sleep", "userRevokedAccess": None}  # fmt: skip
@@ -119,6 +120,15 @@ class FakeFitbit(FakeVendor):
         key = f"{secret or self.client_secret}&".encode()
         signature = base64.b64encode(hmac.new(key, body, hashlib.sha1).digest()).decode()
         return {"x-fitbit-signature": signature, "content-type": "application/json"}, body
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Fitbit's notifications prove themselves: an HMAC-SHA1 over the body."""
+
+        def make(at: datetime) -> PushRequest:
+            headers, body = self.signed_push([self.notification(account, "activities", at.date())])
+            return PushRequest("POST", headers, {}, body)
+
+        return PushSpec(make, secret_headers=("x-fitbit-signature",), body_signed=True)
 
     # -- data ---------------------------------------------------------------------------------------
 

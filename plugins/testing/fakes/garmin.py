@@ -29,13 +29,17 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
 from fithub.plugins.testing.fake import RECORD, FakeVendor
-from fithub.plugins.types import DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import AppCredentials, DataType, PushRequest
+
+DEREGISTRATIONS = "deregistrations"  # the webhook key of users who ended their registration
 
 PERMISSIONS = ("ACTIVITY_EXPORT", "HEALTH_EXPORT", "WORKOUT_IMPORT")
 SUMMARY_PERMISSION = {
@@ -77,6 +81,7 @@ class FakeGarmin(FakeVendor):
     rotate_refresh_tokens: ClassVar[bool] = True
     client_id: ClassVar[str] = "fake-garmin-consumer-key"
     client_secret: ClassVar[str] = "fake-garmin-consumer-secret"
+    callback_token: ClassVar[str] = "fake-garmin-callback-token-8d2f47"
 
     def __init__(self) -> None:
         super().__init__()
@@ -128,8 +133,35 @@ class FakeGarmin(FakeVendor):
 
     # -- webhook bodies, as Garmin would send them to fithub ----------------------------------------
 
+    def options(self) -> dict[str, str]:
+        """``FITHUB_GARMIN_OPTIONS``: the secret of the callback URLs registered with Garmin."""
+        return {"callback_token": self.callback_token}
+
+    def credentials(self, redirect_uri: str = "http://127.0.0.1/callback") -> AppCredentials:
+        return replace(super().credentials(redirect_uri), options=self.options())
+
+    def fithub_env(self) -> dict[str, str]:
+        return {**super().fithub_env(), "FITHUB_GARMIN_OPTIONS": json.dumps(self.options())}
+
     def webhook_headers(self) -> dict[str, str]:
         return {"garmin-client-id": self.client_id, "content-type": "application/json"}
+
+    def webhook_query(self) -> dict[str, str]:
+        """The query of the callback URLs registered in Garmin's portal (their secret)."""
+        return {"token": self.callback_token}
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Garmin's pushes prove themselves: the URL's secret and the client id header."""
+
+        def make(at: datetime) -> PushRequest:
+            end = int(at.timestamp())
+            body = self.ping_body(account, "activities", end - 3600, end)
+            body[DEREGISTRATIONS] = [{"userId": account}]
+            return PushRequest("POST", self.webhook_headers(), self.webhook_query(),
+                               json.dumps(body).encode())  # fmt: skip
+
+        return PushSpec(make, secret_params=("token",), secret_headers=("garmin-client-id",),
+                        options=self.options(), secret_options=("callback_token",))  # fmt: skip
 
     def ping_body(self, account: str, summary: str, start: int, end: int) -> dict[str, Any]:
         query = f"uploadStartTimeInSeconds={start}&uploadEndTimeInSeconds={end}&token=CPT{end}"

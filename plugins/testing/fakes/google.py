@@ -51,6 +51,7 @@ from fithub.plugins.testing.fakes.google_data import (
     parse_time,
     rollup_value,
 )
+from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import AppCredentials, DataType, PushRequest
 
 __all__ = ["NIGHT", "FakeGoogle", "google_error"]
@@ -213,6 +214,18 @@ class FakeGoogle(FakeVendor):
         if secret:
             headers["authorization"] = secret
         return PushRequest("POST", headers, {}, json.dumps(body).encode())
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Google's notifications prove themselves: the subscriber secret as Authorization
+        (the ECDSA signature is not checked), so the body is not signed."""
+
+        def make(at: datetime) -> PushRequest:
+            note = self.notification(account, "steps", at - timedelta(hours=1), at, "DELETE")
+            return self.push_request(note)
+
+        return PushSpec(make, secret_headers=("authorization",),
+                        options={"webhook_secret": self.webhook_secret},
+                        secret_options=("webhook_secret",))  # fmt: skip
 
     # -- OAuth as Google does it ------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from fithub.plugins.testing.fake import FakeVendor
-from fithub.plugins.types import DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import DataType, PushRequest
 
 DATE_COLLECTIONS = {"daily_activity": "daily", "workout": "workout", "sleep": "daily"}
 HEARTRATE_LIMIT = timedelta(days=30)
@@ -57,16 +58,29 @@ class FakeOura(FakeVendor):
         return {**super().fithub_env(), "FITHUB_OURA_OPTIONS": json.dumps(options)}
 
     def signed_push(
-        self, event: dict[str, Any], *, secret: str | None = None
+        self, event: dict[str, Any], *, secret: str | None = None, at: datetime | None = None
     ) -> tuple[dict[str, str], bytes]:
-        """Headers and body of a webhook notification as Oura sends it (HMAC-SHA256, upper hex)."""
+        """Headers and body of a webhook notification as Oura sends it at ``at`` (default now):
+        HMAC-SHA256 over the timestamp (Unix seconds) and the body, upper-case hex."""
         body = json.dumps(event).encode()
-        timestamp = str(int(datetime.now(UTC).timestamp()))
+        timestamp = str(int((at or datetime.now(UTC)).timestamp()))
         key = (secret or self.client_secret).encode()
         signature = hmac.new(key, timestamp.encode() + body, hashlib.sha256).hexdigest().upper()
         headers = {"x-oura-signature": signature, "x-oura-timestamp": timestamp,
                    "content-type": "application/json"}  # fmt: skip
         return headers, body
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Oura's pushes prove themselves: an HMAC over a fresh timestamp and the body."""
+
+        def make(at: datetime) -> PushRequest:
+            event = {"event_type": "delete", "data_type": "workout", "object_id": "wo-1",
+                     "user_id": account, "event_time": at.isoformat()}  # fmt: skip
+            headers, body = self.signed_push(event, at=at)
+            return PushRequest("POST", headers, {}, body)
+
+        return PushSpec(make, secret_headers=("x-oura-signature", "x-oura-timestamp"),
+                        body_signed=True, timestamped=True)  # fmt: skip
 
     def data_types(self) -> tuple[DataType, ...]:
         return (DataType.DAILY, DataType.ACTIVITIES, DataType.SLEEP, DataType.HEART_RATE)

@@ -46,7 +46,8 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
 from fithub.plugins.testing.oauth import Grant
-from fithub.plugins.types import DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import DataType, PushRequest
 
 SCOPE = "accesslink.read_all"
 TEN_YEARS_S = 10 * 365 * 86400
@@ -530,6 +531,19 @@ class FakePolar(FakeVendor):
         """Headers and body of a webhook delivery as Polar sends it (hex HMAC-SHA256 of the body)."""
         body = json.dumps(event).encode()
         return self.signed(body, secret), body
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Polar's deliveries prove themselves: an HMAC-SHA256 over the body."""
+
+        def make(at: datetime) -> PushRequest:
+            event = self.notification("EXERCISE", account, entity_id="aQlC83",
+                                      timestamp=at.isoformat(timespec="seconds"))  # fmt: skip
+            headers, body = self.signed_push(event)
+            return PushRequest("POST", {k.lower(): v for k, v in headers.items()}, {}, body)
+
+        return PushSpec(make, secret_headers=("polar-webhook-signature",), body_signed=True,
+                        options={"webhook_secret": self.webhook_secret},
+                        secret_options=("webhook_secret",))  # fmt: skip
 
     def notification(self, event: str, account: str, **fields: Any) -> dict[str, Any]:
         """A webhook payload: ``notification("SLEEP", a, date="2024-03-05")``."""

@@ -43,7 +43,8 @@ from aiohttp import web
 
 from fithub.plugins.testing.fake import RECORD, FakeVendor
 from fithub.plugins.testing.oauth import Grant, PendingCode
-from fithub.plugins.types import AppCredentials, DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import AppCredentials, DataType, PushRequest
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 30
@@ -51,6 +52,7 @@ REUSE_ACCESS_ABOVE_S = 3600.0  # a refresh returns the same access token while m
 ZONE_NAME = "Europe/Berlin"
 ZONE_LABEL = "(GMT+01:00) Europe/Berlin"
 VERIFY_TOKEN = "fake-strava-verify-token"
+CALLBACK_TOKEN = "fake-strava-callback-token-5c1e9a"  # the secret ?token= of the callback URL
 SUBSCRIPTION_ID = 120475
 
 
@@ -112,6 +114,7 @@ class FakeStrava(FakeVendor):
     client_id: ClassVar[str] = "48213"
     client_secret: ClassVar[str] = "fake0strava0secret0b7d2c41e9a8f3d6c5b4a3"
     verify_token: ClassVar[str] = VERIFY_TOKEN
+    callback_token: ClassVar[str] = CALLBACK_TOKEN
     subscription_id: ClassVar[int] = SUBSCRIPTION_ID
 
     def __init__(self) -> None:
@@ -135,7 +138,24 @@ class FakeStrava(FakeVendor):
 
     def options(self) -> dict[str, str]:
         """``FITHUB_STRAVA_OPTIONS``: what fithub checks webhooks against."""
-        return {"verify_token": self.verify_token, "subscription_id": str(self.subscription_id)}
+        return {"verify_token": self.verify_token, "subscription_id": str(self.subscription_id),
+                "callback_token": self.callback_token}  # fmt: skip
+
+    def webhook_query(self) -> dict[str, str]:
+        """The query of the callback URL fithub gave Strava when subscribing (its secret)."""
+        return {"token": self.callback_token}
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How Strava's pushes prove themselves: only the secret in the callback URL."""
+
+        def make(at: datetime) -> PushRequest:
+            event = self.webhook_event(account, aspect_type="delete", object_id=int(account) + 1)
+            event["event_time"] = int(at.timestamp())
+            return PushRequest("POST", {"content-type": "application/json"}, self.webhook_query(),
+                               json.dumps(event).encode())  # fmt: skip
+
+        return PushSpec(make, secret_params=("token",), options=self.options(),
+                        secret_options=("callback_token", "subscription_id"))  # fmt: skip
 
     def credentials(self, redirect_uri: str = "http://127.0.0.1/callback") -> AppCredentials:
         return AppCredentials(self.client_id, self.client_secret, redirect_uri, base_url=self.url,

@@ -42,7 +42,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
-from fithub.plugins.types import DataType
+from fithub.plugins.testing.push_contract import PushSpec
+from fithub.plugins.types import DataType, PushRequest
 
 USER_ZONE = timezone(timedelta(hours=-5))  # the seeded person lives at UTC-05:00
 USER_OFFSET = "-05:00"
@@ -339,6 +340,17 @@ class FakeWhoop(FakeVendor):
             "X-WHOOP-Signature-Timestamp": stamp,
         }
         return headers, body
+
+    def push_spec(self, account: str) -> PushSpec:
+        """How WHOOP's webhooks prove themselves: an HMAC over a fresh timestamp (ms) and body."""
+
+        def make(at: datetime) -> PushRequest:
+            headers, body = self.webhook(account, "workout.deleted", str(uuid.uuid4()),
+                                         timestamp_ms=int(at.timestamp() * 1000))  # fmt: skip
+            return PushRequest("POST", {k.lower(): v for k, v in headers.items()}, {}, body)
+
+        return PushSpec(make, body_signed=True, timestamped=True,
+                        secret_headers=("x-whoop-signature", "x-whoop-signature-timestamp"))  # fmt: skip
 
     # -- OAuth: WHOOP's rules on top of the generic endpoints -------------------------------------
 

@@ -114,8 +114,11 @@ class FakeWithings(FakeVendor):
 
     def data_types(self) -> tuple[DataType, ...]:
         """Every type :meth:`seed` fills. Intraday heart rate has no paging and covers at most
-        24 h a call (the provider walks longer windows in chunks): give the contract one day and
-        ``single_page=(DataType.HEART_RATE,)``.
+        24 h a call, so the provider walks longer windows in chunks; the request log's ``total``
+        for each chunk counts every sample the account holds, as for Fitbit's day-per-call series,
+        so one walk over a seeded window must bring back all of them. A window longer
+        than 31 h 45 min (a day and a night) holds a whole night wherever it ends; the contract's
+        two days do.
         """
         return (DataType.BODY, DataType.DAILY, DataType.ACTIVITIES, DataType.SLEEP,
                 DataType.HEART_RATE)  # fmt: skip
@@ -586,7 +589,10 @@ class FakeWithings(FakeVendor):
                 for s in self.items(account, "intraday") if since <= s["timestamp"] <= until
             }  # fmt: skip
             series = {k: v for k, v in series.items() if set(v) - set(WATCH)}
-            request[RECORD].total = len(series)
+            # A walk in 24-hour chunks is one query: count what the account holds (see data_types).
+            request[RECORD].total = sum(
+                1 for s in self.items(account, "intraday") if set(s) & set(fields)
+            )
             return ok({"series": series or []})
         return refusal(2554, "Not implemented")
 

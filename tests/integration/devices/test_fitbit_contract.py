@@ -16,6 +16,7 @@ from fithub.plugins.testing import FakeVendor, assert_provider_contract
 from fithub.plugins.testing.contract import connect, fetch_all
 from fithub.plugins.testing.fakes.fitbit import FakeFitbit
 from fithub.plugins.types import FetchQuery, TokenSet
+from tests.instants import at_each_instant
 
 REDIRECT = "http://127.0.0.1:9/callback"
 
@@ -39,8 +40,11 @@ async def fitbit(fake_vendor: FakeFitbit):
         yield provider, tokens, account, end
 
 
-async def test_fitbit_keeps_the_provider_contract(fake_vendor: FakeFitbit) -> None:
-    report = await assert_provider_contract(FitbitProvider, fake_vendor)
+@at_each_instant
+async def test_fitbit_keeps_the_provider_contract(
+    fake_vendor: FakeFitbit, instant: datetime
+) -> None:
+    report = await assert_provider_contract(FitbitProvider, fake_vendor, end=instant)
     assert set(report.pages) == set(FitbitProvider.data_types)
     # Fitbit pages its log lists; daily summaries and heart rate come a day per page. The weight
     # log is one request for up to 31 days, so two days of it are one page.

@@ -17,6 +17,7 @@ from fithub.plugins.testing import FakeVendor, assert_provider_contract
 from fithub.plugins.testing.contract import connect, expect_error, fetch_all
 from fithub.plugins.testing.fakes.garmin import FakeGarmin
 from fithub.plugins.types import AuthorizationRequest, FetchQuery, PushRequest, TokenSet
+from tests.instants import at_each_instant
 
 
 @pytest.fixture
@@ -36,9 +37,12 @@ async def connected(provider: GarminProvider, fake: FakeGarmin, days: int = 3) -
     return await connect(provider, fake, account)
 
 
-async def test_garmin_keeps_the_provider_contract(fake_vendor: FakeGarmin) -> None:
+@at_each_instant
+async def test_garmin_keeps_the_provider_contract(
+    fake_vendor: FakeGarmin, instant: datetime
+) -> None:
     # One window of at most a day: Garmin pulls are not paged (one request per window).
-    report = await assert_provider_contract(GarminProvider, fake_vendor, days=1)
+    report = await assert_provider_contract(GarminProvider, fake_vendor, days=1, end=instant)
     assert set(report.pages) == set(GarminProvider.data_types)
     assert all(pages == 1 for pages in report.pages.values())
     assert isinstance(GarminProvider.__new__(GarminProvider), DeviceProvider)
@@ -178,7 +182,7 @@ async def test_a_ping_from_the_fake_names_a_window_fetch_page_can_pull(
     now = int(datetime.now(UTC).timestamp())
     body = fake_vendor.ping_body(str(tokens.external_user_id), "sleeps", now - 86400, now)
     result = await garmin.handle_push(
-        PushRequest("POST", fake_vendor.webhook_headers(), {}, json.dumps(body).encode())
+        PushRequest("POST", fake_vendor.webhook_headers(), fake_vendor.webhook_query(), json.dumps(body).encode())
     )
     (event,) = result.events
     assert event.start is not None and event.end is not None

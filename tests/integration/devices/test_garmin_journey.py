@@ -84,9 +84,11 @@ async def test_a_garmin_push_is_stored_and_a_forged_one_refused(
     garmin.items(account, "activities").append(item)
     body = json.dumps(garmin.push_body(account, "activities")).encode()
 
-    forged = await api.post(HOOK, content=body, headers={"content-type": "application/json"})
+    forged = await api.post(HOOK, content=body, headers={"content-type": "application/json"},
+                            params=garmin.webhook_query())  # fmt: skip
     assert forged.status_code in (401, 403), forged.text
-    answer = await api.post(HOOK, content=body, headers=garmin.webhook_headers())
+    answer = await api.post(HOOK, content=body, headers=garmin.webhook_headers(),
+                            params=garmin.webhook_query())  # fmt: skip
     assert answer.status_code == 200, answer.text
 
     async def stored() -> bool:
@@ -113,7 +115,7 @@ async def test_a_garmin_ping_makes_fithub_pull_the_window_it_names(
 
     body = garmin.ping_body(account, "activities", now - 3600, now + 1)
     answer = await api.post(HOOK, content=json.dumps(body).encode(),
-                            headers=garmin.webhook_headers())  # fmt: skip
+                            headers=garmin.webhook_headers(), params=garmin.webhook_query())  # fmt: skip
     assert answer.status_code == 200, answer.text
 
     async def stored() -> bool:

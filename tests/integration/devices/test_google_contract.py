@@ -16,6 +16,7 @@ from fithub.plugins.testing import FakeVendor, assert_provider_contract
 from fithub.plugins.testing.contract import connect, fetch_all
 from fithub.plugins.testing.fakes.google import FakeGoogle
 from fithub.plugins.types import AuthorizationRequest, FetchQuery
+from tests.instants import at_each_instant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -31,8 +32,11 @@ def google(fake_vendor: FakeVendor) -> FakeGoogle:
     return fake_vendor
 
 
-async def test_google_keeps_the_provider_contract_and_every_list_pages(google: FakeGoogle) -> None:
-    report = await assert_provider_contract(GoogleHealthProvider, google, days=3)
+@at_each_instant
+async def test_google_keeps_the_provider_contract_and_every_list_pages(
+    google: FakeGoogle, instant: datetime
+) -> None:
+    report = await assert_provider_contract(GoogleHealthProvider, google, days=3, end=instant)
     assert set(report.pages) == set(GoogleHealthProvider.data_types)
     lists = set(GoogleHealthProvider.data_types) - {DataType.DAILY}
     assert all(report.pages[t] > 1 for t in lists), report.pages

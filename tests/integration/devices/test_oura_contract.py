@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from fithub.plugins.records import Record
 from fithub.plugins.testing import FakeVendor, assert_provider_contract
 from fithub.plugins.testing.fakes.oura import FakeOura
 from fithub.plugins.types import AuthorizationRequest, FetchQuery, Page, TokenSet
+from tests.instants import at_each_instant
 
 
 @pytest.fixture
@@ -20,8 +22,10 @@ def fake_vendor_class() -> type[FakeVendor]:
     return FakeOura
 
 
-async def test_oura_keeps_the_provider_contract(fake_vendor: FakeVendor) -> None:
-    report = await assert_provider_contract(OuraProvider, fake_vendor)
+@at_each_instant
+async def test_oura_keeps_the_provider_contract(fake_vendor: FakeVendor, instant: datetime) -> None:
+    # Three days: a window ending at midnight holds only two dated items a type, one page of two.
+    report = await assert_provider_contract(OuraProvider, fake_vendor, days=3, end=instant)
     assert set(report.pages) == set(OuraProvider.data_types)
     assert all(pages > 1 for pages in report.pages.values())  # every data type paged
     assert isinstance(OuraProvider.__new__(OuraProvider), DeviceProvider)

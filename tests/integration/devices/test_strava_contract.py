@@ -197,6 +197,6 @@ async def test_the_fakes_webhook_events_parse_for_the_right_athlete(
 
     account = fake_vendor.add_account()
     body = json.dumps(fake_vendor.webhook_event(account, object_id=777)).encode()
-    result = await strava.handle_push(PushRequest("POST", {}, {}, body))
+    result = await strava.handle_push(PushRequest("POST", {}, fake_vendor.webhook_query(), body))
     (event,) = result.events
     assert (event.external_user_id, event.object_id, event.action) == (account, "777", "upsert")

@@ -74,7 +74,7 @@ async def _deauthorized(api, strava: FakeStrava, server: FithubServer, account: 
                         at: int = 0) -> str:  # fmt: skip
     event = strava.webhook_event(account, "athlete", "update", updates={"authorized": "false"})
     event["event_time"] += at  # a later event, not a retry of the first
-    answer = await api.post("/api/v1/webhooks/strava", json=event)
+    answer = await api.post("/api/v1/webhooks/strava", json=event, params=strava.webhook_query())
     assert answer.status_code == 200, answer.text
     deadline = time.monotonic() + 30
     while True:

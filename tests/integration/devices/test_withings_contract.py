@@ -18,12 +18,13 @@ from fithub.plugins.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
-from fithub.plugins.records import Sample, SampleKind
+from fithub.plugins.records import Sample, SampleKind, SleepSession
 from fithub.plugins.testing import FakeVendor, assert_provider_contract
 from fithub.plugins.testing.contract import connect, fetch_all
 from fithub.plugins.testing.fakes.withings import FakeWithings
-from fithub.plugins.types import FetchQuery
+from fithub.plugins.types import FetchQuery, Page, TokenSet
 from fithub.plugins.withings import WithingsProvider
+from tests.instants import INSTANTS, at_each_instant
 
 
 @pytest.fixture
@@ -39,17 +40,22 @@ async def withings(fake_vendor: FakeWithings) -> AsyncIterator[WithingsProvider]
 
 
 def _window(days: float) -> tuple[datetime, datetime]:
-    end = datetime.now(UTC).replace(microsecond=0)
+    """A window ending at a fixed instant (23:59 at UTC+14), so no test depends on the clock."""
+    end = INSTANTS["23:59-utc+14"].astimezone(UTC)
     return end - timedelta(days=days), end
 
 
-async def test_withings_keeps_the_provider_contract(fake_vendor: FakeWithings) -> None:
-    # One day: intraday heart rate is one call (no paging, at most 24 h), as the contract wants.
-    report = await assert_provider_contract(
-        WithingsProvider, fake_vendor, days=1, single_page=(DataType.HEART_RATE,)
-    )
+@at_each_instant
+async def test_withings_keeps_the_provider_contract(
+    fake_vendor: FakeWithings, instant: datetime
+) -> None:
+    # Two days hold a whole night (22:40-06:25 UTC) wherever they end; intraday heart rate, at
+    # most 24 h a call, comes in two chunks that must together bring back every sample.
+    report = await assert_provider_contract(WithingsProvider, fake_vendor, end=instant)
     assert set(report.pages) == set(WithingsProvider.data_types)
-    assert report.pages[DataType.HEART_RATE] == 1 and len(report.records[DataType.HEART_RATE]) > 100
+    assert report.pages[DataType.HEART_RATE] == 2
+    assert len(report.records[DataType.HEART_RATE]) == 2 * 24 * 6  # one every 10 minutes
+    assert any(isinstance(r, SleepSession) for r in report.records[DataType.SLEEP])
     assert isinstance(WithingsProvider.__new__(WithingsProvider), DeviceProvider)
     # Connecting subscribed to every notification category; revoking was the signed call.
     subscribed = [form for path, form in fake_vendor.calls if path == "/notify"]
@@ -58,6 +64,23 @@ async def test_withings_keeps_the_provider_contract(fake_vendor: FakeWithings) -
     assert all(form["callbackurl"] == f"{FakeWithings.callback_url}?token="
                f"{FakeWithings.callback_token}" for form in subscribed)  # fmt: skip
     assert fake_vendor.revoked_users and not any(fake_vendor.subscriptions.values())
+
+
+async def test_the_contract_catches_a_walk_that_stops_after_the_first_chunk(
+    fake_vendor: FakeWithings,
+) -> None:
+    class FirstChunkOnly(WithingsProvider):
+        async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+            page = await super().fetch_page(tokens, query)
+            if query.data_type is DataType.HEART_RATE:
+                return Page(items=page.items, next_token=None)
+            return page
+
+    end = datetime(2026, 6, 1, tzinfo=UTC)
+    with pytest.raises(AssertionError, match="heart_rate: got 144 of 288 items"):
+        await assert_provider_contract(FirstChunkOnly, fake_vendor, end=end)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await assert_provider_contract(WithingsProvider, fake_vendor, end=end.replace(tzinfo=None))
 
 
 @pytest.mark.parametrize(
