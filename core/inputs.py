@@ -37,6 +37,8 @@ PROVIDER_NAME_MAX = 32  # the provider columns of core/devices/models.py
 #: C0 controls and DEL, less tab, line feed and carriage return.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+#: A JSON escape that may stand for a control character (valid JSON has no raw C0 in strings).
+_CONTROL_ESCAPE = re.compile(r"\\(?:u00[01]|u007[fF]|[bf])")
 
 
 class JSONTooDeep(BadRequest):
@@ -46,10 +48,6 @@ class JSONTooDeep(BadRequest):
 
 class _NonFinite(float):
     """A ``NaN``/``Infinity`` literal, kept until the walk can name the field it stands in."""
-
-
-def _non_finite(literal: str) -> _NonFinite:
-    return _NonFinite(literal)
 
 
 def load_json(data: bytes) -> Any:
@@ -64,16 +62,49 @@ def load_json(data: bytes) -> Any:
         raise MalformedJSON(
             f"The body is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})."
         ) from None
+    flagged: list[str] = []  # numbers the walk must name: too large, or not finite
+
+    def integer(literal: str) -> int:
+        if len(literal) >= 19:  # 19 digits may pass 2**63 - 1: let the walk decide
+            flagged.append(literal)
+        return int(literal)
+
+    def real(literal: str) -> float:
+        number = float(literal)
+        if not math.isfinite(number):
+            flagged.append(literal)
+        return number
+
+    def constant(literal: str) -> _NonFinite:
+        flagged.append(literal)
+        return _NonFinite(literal)
+
     try:
-        value = json.loads(text, parse_constant=_non_finite)
-    except RecursionError:
+        value = json.loads(text, parse_int=integer, parse_float=real, parse_constant=constant)
+    except RecursionError:  # far deeper than the limit: the parser gave up first
         raise _too_deep() from None
     except ValueError as exc:
         raise MalformedJSON(f"The body is not valid JSON: {exc}") from None
-    errors = check_value(value)
-    if errors:
-        raise ValidationFailed("The request did not validate.", errors=errors)
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and nesting_depth(value) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    if flagged or _CONTROL_ESCAPE.search(text) or "\x7f" in text:  # cheap screens; the walk names
+        errors = check_value(value)
+        if errors:
+            raise ValidationFailed("The request did not validate.", errors=errors)
     return value
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep the arrays and objects of parsed JSON ``value`` nest (0 for a scalar)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return deepest
 
 
 def _too_deep() -> JSONTooDeep:
