@@ -36,6 +36,7 @@ from fithub.core.request_body import FithubHTTPConnection, StreamedBody
 from fithub.core.runtime import build_runtime
 from fithub.core.schedules import run_scheduler, schedules_for
 from fithub.core.security import headers as security_headers
+from fithub.core.system.recovery_routes import bp as recovery_bp
 from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     security_headers.install(app, settings)
     blueprints = (
         system_bp,
+        recovery_bp,
         docs_ui.bp,
         accounts_bp,
         audit_bp,

@@ -1,4 +1,4 @@
-"""The ``fithub`` command line: serve, worker, migrate, seed-demo, create-admin, analyze, rekey-device-tokens."""
+"""The ``fithub`` command line: serve, worker, migrate, seed-demo, create-admin, doctor, analyze, ..."""
 
 from __future__ import annotations
 
@@ -98,7 +98,8 @@ def worker(threads: int) -> None:
     runtime = build_runtime(settings)
     jobs.configure(runtime, loop)
     scheduler = asyncio.run_coroutine_threadsafe(
-        run_scheduler(runtime.redis, schedules_for(settings)), loop
+        run_scheduler(runtime.redis, schedules_for(settings), namespace=settings.redis_namespace),
+        loop,
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -239,6 +240,34 @@ def create_admin(email: str, display_name: str, password: str | None) -> None:
 
     created = asyncio.run(_with_db(settings, work))
     click.echo(("created" if created else "promoted") + f" administrator {email}")
+
+
+@main.command()
+@click.option("--redrive", is_flag=True, help="re-enqueue what is listed")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def doctor(redrive: bool, as_json: bool) -> None:
+    """List stuck background work (syncs, inbox rows, dead letters) and optionally re-drive it."""
+    from fithub.core.recovery import report_and_redrive
+
+    settings = _settings()
+    logging.disable(logging.INFO)  # the report is the output; job logs would interleave
+    report, redriven = asyncio.run(
+        _with_db(settings, lambda: report_and_redrive(settings, redrive))
+    )
+    if as_json:
+        import json
+
+        click.echo(json.dumps({"stuck": report, "redriven": redriven}))
+        return
+    click.echo(f"{'kind':<18}{'count':>7}{'oldest (s)':>12}  ids")
+    for row in report:
+        oldest = "-" if row["oldest_s"] is None else f"{row['oldest_s']:.0f}"
+        click.echo(f"{row['kind']:<18}{row['count']:>7}{oldest:>12}  {' '.join(row['ids'])}")
+    if not settings.redis_url:
+        click.echo("dead letters: in the server's memory (embedded): GET /api/v1/admin/recovery")
+    if redriven is not None:
+        later = "" if settings.redis_url else " (the server enqueues them at its next sweep)"
+        click.echo("re-driven: " + ", ".join(f"{k} {v}" for k, v in redriven.items()) + later)
 
 
 @main.group()

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     live_max_message_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
     pose_workers: int = Field(0, ge=0, le=64, description="pose processes; 0: one per core")
     in_process_worker_threads: int = Field(2, ge=1, le=32)
+    jobs_heartbeat_timeout_s: int = Field(
+        15, ge=5, le=600, description="Redis broker: a worker silent this long is dead"
+    )
+    jobs_maintenance_chance: int = Field(
+        50_000, ge=0, le=1_000_000, description="Redis broker calls per million that sweep queues"
+    )
+    recovery_sweep_every_s: int = Field(
+        30, ge=1, le=3600, description="period of the sweep that re-drives stuck work"
+    )
+    recovery_redrive_after_s: int = Field(
+        60, ge=1, le=24 * 3600, description="an inbox row still queued this long is re-driven"
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="how browsers and vendors reach this server"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import current_millis
 
 if TYPE_CHECKING:
     from fithub.core.runtime import Runtime
@@ -31,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "fithub.core.devices.imports.jobs",
     "fithub.core.devices.inbox",
     "fithub.core.media.jobs",
+    "fithub.core.recovery",
     "fithub.streaming.jobs",
 )
 QUEUE = "fithub"
@@ -55,6 +58,7 @@ class _State:
     loop: asyncio.AbstractEventLoop | None = None
     runtime: Runtime | None = None
     worker: dramatiq.Worker | None = None
+    keeper: BrokerKeeper | None = None
 
 
 _state = _State()
@@ -101,7 +105,12 @@ def configure(runtime: Runtime, loop: asyncio.AbstractEventLoop) -> dramatiq.Bro
     settings = runtime.settings
     broker: dramatiq.Broker
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url, namespace=settings.redis_namespace)  # type: ignore[no-untyped-call]
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=settings.redis_url,
+            namespace=settings.redis_namespace,
+            heartbeat_timeout=settings.jobs_heartbeat_timeout_s * 1000,
+            maintenance_chance=settings.jobs_maintenance_chance,
+        )
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")
@@ -121,6 +130,11 @@ def configure(runtime: Runtime, loop: asyncio.AbstractEventLoop) -> dramatiq.Bro
     return broker
 
 
+def configured() -> bool:
+    """Whether this process can enqueue jobs (:func:`configure` ran)."""
+    return _state.actors is not None
+
+
 def uses_in_process_broker() -> bool:
     return isinstance(_state.broker, StubBroker)
 
@@ -132,14 +146,67 @@ def start_worker(threads: int) -> dramatiq.Worker:
     worker = dramatiq.Worker(_state.broker, worker_threads=threads, worker_timeout=200)
     worker.start()
     _state.worker = worker
+    if isinstance(_state.broker, RedisBroker):
+        _state.keeper = BrokerKeeper(_state.broker)
+        _state.keeper.start()
     return worker
 
 
 async def stop_worker() -> None:
     """Stop the in-process worker without blocking the loop its jobs run on."""
     worker, _state.worker = _state.worker, None
+    keeper, _state.keeper = _state.keeper, None
+    if keeper is not None:
+        keeper.stop()
     if worker is not None:
         await asyncio.to_thread(worker.stop, 5000)
+
+
+class BrokerKeeper(threading.Thread):
+    """Keeps a worker's Redis heartbeat fresh and returns dead workers' messages in seconds.
+
+    dramatiq's Redis broker records a worker's heartbeat only when its consumers call Redis, so a
+    worker whose threads are all busy with long jobs looks dead after ``heartbeat_timeout`` and
+    its messages would be handed to another worker; and it returns a dead worker's unacknowledged
+    messages only when a random roll (``maintenance_chance``) lands on that queue. This thread
+    beats every third of the timeout and runs that maintenance on each queue each time, so a
+    killed worker's messages are back within about ``heartbeat_timeout`` + a third of it.
+    """
+
+    def __init__(self, broker: RedisBroker) -> None:
+        super().__init__(name="fithub-broker-keeper", daemon=True)
+        self.broker = broker
+        self.every_s = max(1.0, broker.heartbeat_timeout / 3000)
+        self._stopped = threading.Event()
+
+    def beat(self) -> None:
+        """One heartbeat plus maintenance of every declared queue and its delay queue."""
+        broker = self.broker
+        queues = sorted(broker.get_declared_queues() | set(broker.delay_queues))
+        for queue_name in queues:
+            broker.scripts["dispatch"](
+                keys=[broker.namespace],
+                args=[
+                    "qsize",  # read-only command; the script beats and maintains first
+                    current_millis(),
+                    queue_name,
+                    broker.broker_id,
+                    broker.heartbeat_timeout,
+                    broker.dead_message_ttl,
+                    1,  # do the maintenance now
+                    broker._max_unpack_size(),  # type: ignore[no-untyped-call]
+                ],
+            )
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.every_s):
+            try:
+                self.beat()
+            except Exception:  # Redis hiccuped: beat again next period
+                log.warning("broker heartbeat failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 async def enqueue(name: str, *args: Any, delay_ms: int | None = None) -> str:
@@ -162,3 +229,75 @@ async def broker_ping() -> None:
         await asyncio.to_thread(broker.client.ping)
     elif broker is None or (_state.worker is None and uses_in_process_broker()):
         raise RuntimeError("no worker is running for the in-process broker")
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that failed all its retries: its id, job, and when it was dead-lettered (ms)."""
+
+    message_id: str
+    job: str
+    at_ms: int
+
+
+_REDRIVE_SCRIPT = """
+local data = redis.call("hget", KEYS[2], ARGV[1])
+if not data then return 0 end
+redis.call("hset", KEYS[4], ARGV[1], data)
+redis.call("rpush", KEYS[3], ARGV[1])
+redis.call("zrem", KEYS[1], ARGV[1])
+redis.call("hdel", KEYS[2], ARGV[1])
+return 1
+"""
+
+
+def _dead_letter_keys(broker: RedisBroker) -> tuple[str, str, str, str]:
+    queue = f"{broker.namespace}:{QUEUE}"
+    return f"{queue}.XQ", f"{queue}.XQ.msgs", queue, f"{queue}.msgs"
+
+
+def _read_dead_letters(limit: int) -> tuple[int, list[DeadLetter]]:
+    broker = _state.broker
+    if isinstance(broker, StubBroker):
+        messages = broker.dead_letters_by_queue.get(QUEUE, [])
+        return len(messages), [DeadLetter(str(m.message_id), m.actor_name, int(m.message_timestamp))
+                               for m in messages[:limit]]  # fmt: skip
+    if not isinstance(broker, RedisBroker):
+        return 0, []
+    xq, xq_msgs, _, _ = _dead_letter_keys(broker)
+    client: Any = broker.client  # redis-py's sync answers are typed as unions with awaitables
+    found: list[DeadLetter] = []
+    for raw_id, score in client.zrange(xq, 0, limit - 1, withscores=True):
+        data = client.hget(xq_msgs, raw_id)
+        job_name = dramatiq.Message.decode(data).actor_name if data else "?"
+        found.append(DeadLetter(raw_id.decode(), job_name, int(score)))
+    return int(client.zcard(xq)), found
+
+
+async def dead_letters(limit: int = 20) -> tuple[int, list[DeadLetter]]:
+    """How many messages this process's broker dead-lettered (the shared ones on Redis), and
+    the ``limit`` oldest."""
+    return await asyncio.to_thread(_read_dead_letters, limit)
+
+
+def _redrive_dead_letters() -> int:
+    broker = _state.broker
+    if isinstance(broker, StubBroker):
+        messages = broker.dead_letters_by_queue.get(QUEUE, [])
+        again, messages[:] = list(messages), []
+        for proxy in again:  # one more attempt: its retry count stays spent
+            broker.enqueue(proxy.copy())
+        return len(again)
+    if not isinstance(broker, RedisBroker):
+        return 0
+    keys = _dead_letter_keys(broker)
+    client: Any = broker.client
+    script = client.register_script(_REDRIVE_SCRIPT)
+    return sum(
+        int(script(keys=list(keys), args=[raw_id])) for raw_id in client.zrange(keys[0], 0, -1)
+    )
+
+
+async def redrive_dead_letters() -> int:
+    """Put every dead-lettered message back on its queue; return how many."""
+    return await asyncio.to_thread(_redrive_dead_letters)

@@ -1,4 +1,4 @@
-"""Structured JSON logs with a request id, and Prometheus metrics per route."""
+"""Structured JSON logs with a request id, Prometheus metrics per route, and stuck-work gauges."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import re
 import sys
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from quart import Quart, Response, g, request
+
+if TYPE_CHECKING:
+    from fithub.core.config import Settings
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -21,6 +24,7 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SECRET_KEYS = re.compile(r"(password|token|secret|authorization|cookie)", re.IGNORECASE)
 
 access_log = logging.getLogger("fithub.access")
+STUCK_REFRESH_S = 5.0  # /metrics reads the stuck-work counts at most this often
 
 
 class JsonFormatter(logging.Formatter):
@@ -80,6 +84,37 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
 
+        self.stuck = Gauge(
+            "fithub_stuck_work",
+            "Background work stuck past its deadline (core/recovery.py), by kind",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.stuck_oldest = Gauge(
+            "fithub_stuck_work_oldest_seconds",
+            "Age of the oldest stuck item of each kind (0 when there is none)",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._stuck_read_at: float | None = None
+
+    async def refresh_stuck(self, settings: Settings) -> None:
+        """Read the stuck-work counts into the gauges, unless read in the last few seconds."""
+        now = time.monotonic()
+        if self._stuck_read_at is not None and now - self._stuck_read_at < STUCK_REFRESH_S:
+            return
+        self._stuck_read_at = now
+        from fithub.core.recovery import stuck_work  # the database layer loads after this module
+
+        try:
+            found = await stuck_work(settings)
+        except Exception:  # the scrape still answers; the gauges keep their last values
+            logging.getLogger("fithub.recovery").warning("could not read stuck work", exc_info=True)
+            return
+        for item in found:
+            self.stuck.labels(item.kind).set(item.count)
+            self.stuck_oldest.labels(item.kind).set(item.oldest_s or 0.0)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -94,6 +129,8 @@ def install(app: Quart, metrics: Metrics) -> None:
         g.request_id = request_id
         g.started = time.perf_counter()
         request_id_var.set(request_id)
+        if request.path == "/metrics":
+            await metrics.refresh_stuck(app.config["FITHUB"].settings)
 
     @app.after_request
     async def _finish(response: Response) -> Response:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from fithub.core.config import Settings
 from fithub.core.jobs import enqueue
+from fithub.core.leases import SWEEP_EVERY_S
 
 log = logging.getLogger("fithub.schedules")
 
@@ -32,24 +33,40 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("coaching.mark_missed_assignments", 3600),
     Schedule("accounts.purge_expired_sessions", 24 * 3600, (7,)),
     Schedule("streaming.finalize_abandoned", 60),
+    # Take over work whose worker stopped renewing its lease (docs/adr/0009-leases.md).
+    Schedule("devices.recover_syncs", SWEEP_EVERY_S),
+    Schedule("media.recover_analyses", SWEEP_EVERY_S),
 )
 
 
 def schedules_for(settings: Settings) -> tuple[Schedule, ...]:
     """``SCHEDULES`` plus the schedules whose period is a setting (device sync dispatch)."""
-    return (*SCHEDULES, Schedule("devices.dispatch_due_syncs", settings.devices.dispatch_every_s))
+    return (
+        *SCHEDULES,
+        Schedule("devices.dispatch_due_syncs", settings.devices.dispatch_every_s),
+        # Re-enqueue inbox rows left queued, or held by a dead worker (core/recovery.py).
+        Schedule("recovery.sweep", settings.recovery_sweep_every_s),
+    )
 
 
-async def claim(redis: Redis | None, schedule: Schedule, slot: int) -> bool:
-    """True if this process is the one to enqueue ``schedule`` for ``slot``."""
+async def claim(
+    redis: Redis | None, schedule: Schedule, slot: int, namespace: str = "fithub"
+) -> bool:
+    """True if this process is the one to enqueue ``schedule`` for ``slot``.
+
+    ``namespace`` is ``FITHUB_REDIS_NAMESPACE``: deployments sharing a Redis claim apart.
+    """
     if redis is None:
         return True
-    key = f"fithub:schedule:{schedule.job}:{slot}"
+    key = f"{namespace}:schedule:{schedule.job}:{slot}"
     return bool(await redis.set(key, "1", nx=True, ex=schedule.every_s * 2))
 
 
 async def run_scheduler(
-    redis: Redis | None, schedules: tuple[Schedule, ...] = SCHEDULES, tick_s: float | None = None
+    redis: Redis | None,
+    schedules: tuple[Schedule, ...] = SCHEDULES,
+    tick_s: float | None = None,
+    namespace: str = "fithub",
 ) -> None:
     """Enqueue due schedules forever (cancel the task to stop).
 
@@ -65,7 +82,7 @@ async def run_scheduler(
             if seen.get(schedule.job) == slot:
                 continue
             try:
-                if await claim(redis, schedule, slot):
+                if await claim(redis, schedule, slot, namespace):
                     await enqueue(schedule.job, *schedule.args)
                     log.info("scheduled %s", schedule.job)
                 seen[schedule.job] = slot

@@ -119,6 +119,31 @@ class FithubServer:
             time.sleep(0.1)
         raise RuntimeError(f"server did not become ready:\n{self.read_logs()}")
 
+    def start_worker(self, threads: int = 2) -> subprocess.Popen[bytes]:
+        """Start one more ``fithub worker`` (its own log file; a killed one's log is kept)."""
+        return self._spawn(f"worker-{len(self.logs)}", "worker", "--threads", str(threads))
+
+    def restart_server(self, within_s: float = 60) -> subprocess.Popen[bytes]:
+        """Start ``fithub serve`` again on the same port (after a kill) and wait until it is ready."""
+        server = self._spawn(f"server-{len(self.logs)}", "serve", "--port", str(self.port))
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.read_logs()[-5000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
+                    return server
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready again")
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL one of the processes (a crash: no shutdown code runs) and reap it."""
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        self.processes.remove(proc)
+
     def stop(self) -> None:
         for proc in self.processes:
             if proc.poll() is None:

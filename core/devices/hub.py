@@ -37,7 +37,7 @@ from fithub.plugins.types import AppCredentials, DeviceProvider, ProviderContext
 log = logging.getLogger("fithub.devices")
 T = TypeVar("T")
 
-LOCK_TTL_S = 20 * 60  # longer than a sync job may run
+LOCK_TTL_S = 5 * 60  # the grant check's lock (syncs hold a lease on the connection row instead)
 _RELEASE = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 )
@@ -260,7 +260,7 @@ class DeviceHub:
 
     @asynccontextmanager
     async def sync_lock(self, connection_id: int) -> AsyncIterator[None]:
-        """Hold the one sync slot of a connection (Redis when configured); SyncBusy if taken."""
+        """Hold a connection for a grant check (Redis when configured); SyncBusy if taken."""
         if self.redis is None:
             if connection_id in self._local_locks:
                 raise SyncBusy(connection_id)

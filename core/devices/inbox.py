@@ -12,6 +12,16 @@ connection of that vendor user and:
 - ``deauthorize``: the user withdrew the grant at the vendor: once the vendor confirms it (a
   refresh, or a fetch without a refresh token, is refused), the tokens are dropped.
 
+The inbox is a transactional outbox: the committed row, not the broker message, is the source
+of truth. If the job cannot be enqueued once the row is stored (the broker refuses writes, the
+process dies), the vendor is still answered 2xx, since the push is safely stored: telling it to
+retry would only bring a duplicate. The row is then enqueued again by the vendor's duplicate
+delivery (a duplicate of a row still ``queued`` is re-enqueued) or by the recovery sweep
+(core/recovery.py), which re-drives rows left ``queued`` past a deadline. A job claims its row
+with a lease (a conditional UPDATE of ``processed_at``, which holds the lease's expiry while
+the row is ``queued``, renewed while it works), so a second job for the same row does nothing,
+and a row whose worker died is taken over once the lease lapses.
+
 Nothing destructive happens on an unsigned push alone. Unless the provider declares
 ``pushes_signed = True`` (it checked an HMAC over the body), a ``delete`` is confirmed with the
 vendor first: fithub fetches the span around the record (or the pushed window) and deletes only
@@ -20,6 +30,7 @@ what the vendor no longer returns. A ``deauthorize`` is confirmed for every prov
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -30,6 +41,7 @@ from functools import partial
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fithub.core.devices import store
@@ -51,6 +63,7 @@ from fithub.core.devices.models import (
 from fithub.core.devices.sync import SyncRun, TypeReport, normalise_items, windows
 from fithub.core.errors import NotFound
 from fithub.core.jobs import enqueue, job, job_runtime
+from fithub.core.leases import LEASE_S, lapsed, renewing
 from fithub.plugins.errors import ProviderAuthFailed
 from fithub.plugins.records import Record
 from fithub.plugins.types import (
@@ -112,8 +125,10 @@ async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> R
     provider = await hub.provider(provider_name)
     result = await provider.handle_push(request)
     stored: list[int] = []
+    again: list[int] = []
     duplicates = 0
     for event in result.events:
+        key = _dedup_key(provider_name, event, request.body)
         try:
             row = await WebhookEvent.create(
                 provider=provider_name,
@@ -124,16 +139,42 @@ async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> R
                 window_start=event.start,
                 window_end=event.end,
                 items=[dict(item) for item in event.items] or None,
-                dedup_key=_dedup_key(provider_name, event, request.body),
+                dedup_key=key,
             )
         except IntegrityError:
             duplicates += 1  # delivered before: already in the inbox
+            again.extend(await _unclaimed(key))
             continue
         stored.append(row.id)
-    for event_id in stored:
-        await enqueue(PUSH_JOB, event_id)
-    log.info("%s push: %d events stored, %d duplicates", provider_name, len(stored), duplicates)
+    for event_id in [*stored, *again]:
+        try:
+            await enqueue(PUSH_JOB, event_id)
+        except Exception:  # stored is what counts: a duplicate or the recovery sweep enqueues it
+            log.warning("push %s is stored but its job could not be enqueued", event_id,
+                        exc_info=True)  # fmt: skip
+    log.info("%s push: %d events stored, %d duplicates (%d enqueued again)",
+             provider_name, len(stored), duplicates, len(again))  # fmt: skip
     return Received(result, stored, duplicates)
+
+
+async def _unclaimed(dedup_key: str) -> list[int]:
+    """The id of the row stored under ``dedup_key`` if it still waits for a job (not leased)."""
+    now = datetime.now(UTC)
+    unleased = Q(processed_at__isnull=True) | Q(processed_at__lt=now)
+    rows = await WebhookEvent.filter(unleased, dedup_key=dedup_key, status=PushStatus.QUEUED)
+    return [row.id for row in rows]
+
+
+async def claim(event_id: int, held: datetime | None = None) -> datetime | None:
+    """Lease the queued row ``event_id`` for this job, or renew the lease it holds (expiring at
+    ``held``); return the new expiry, or None when the row is final or another job holds it."""
+    now = datetime.now(UTC)
+    free = Q(processed_at=held) if held else Q(processed_at__isnull=True) | Q(processed_at__lt=now)
+    until = now + timedelta(seconds=LEASE_S)
+    taken = await WebhookEvent.filter(free, id=event_id, status=PushStatus.QUEUED).update(
+        processed_at=until
+    )
+    return until if taken else None
 
 
 async def _finish(row: WebhookEvent, status: PushStatus, **values: Any) -> None:
@@ -313,14 +354,27 @@ def _probe_type(provider: DeviceProvider, connection: DeviceConnection) -> DataT
     return provider.data_types[0]
 
 
+async def _sync_idle(connection: DeviceConnection, patience_s: float = 2 * LEASE_S) -> None:
+    """Wait (at most ``patience_s``) until no live sync holds ``connection``, then reload it."""
+    deadline = asyncio.get_running_loop().time() + patience_s
+    while True:
+        await connection.refresh_from_db()
+        if connection.running_sync_id is None or lapsed(connection.sync_lease_expires_at):
+            return
+        if asyncio.get_running_loop().time() >= deadline:
+            return  # the refresh's compare-and-set still keeps the newer tokens
+        await asyncio.sleep(0.5)
+
+
 async def _grant_withdrawn(hub: DeviceHub, connection: DeviceConnection) -> bool:
     """Whether the vendor really refuses the grant, so that a forged "deauthorized" never costs
     anyone their connection: a refresh is refused, or (without a refresh token) a fetch of the
     last day is, under the connection's sync lock as a sync would. Raises when the vendor cannot
     answer now (the event is marked failed and the connection kept).
     """
-    tokens = read_tokens(hub, connection)
-    async with hub.sync_lock(connection.id):
+    async with hub.sync_lock(connection.id):  # one grant check at a time per connection
+        await _sync_idle(connection)  # a sync may be rotating the refresh token right now
+        tokens = read_tokens(hub, connection)
         if tokens.refresh_token:
             try:
                 await refresh_tokens(hub, connection, tokens, force=True)
@@ -342,6 +396,22 @@ async def process(hub: DeviceHub, event_id: int) -> WebhookEvent | None:
     row = await WebhookEvent.get_or_none(id=event_id)
     if row is None or row.status != PushStatus.QUEUED:
         return row
+    until = await claim(event_id)
+    if until is None:  # another job holds it: that one acts on it
+        log.info("push %s is being processed by another job", event_id)
+        return row
+
+    async def renew() -> bool:
+        nonlocal until
+        until = await claim(event_id, held=until)
+        return until is not None
+
+    async with renewing(renew):
+        return await _process_claimed(hub, row)
+
+
+async def _process_claimed(hub: DeviceHub, row: WebhookEvent) -> WebhookEvent:
+    event_id = row.id
     if row.provider not in hub.classes:
         await _finish(row, PushStatus.IGNORED, outcome={"reason": "the provider is not loaded"})
         return await WebhookEvent.get(id=event_id)

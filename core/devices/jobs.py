@@ -1,9 +1,12 @@
-"""Background jobs of the devices domain: sync one connection, and find the connections due a sync.
+"""Background jobs of the devices domain: sync one connection, find the connections due a sync,
+and take over the syncs whose worker died.
 
 ``devices.sync`` takes the id of a queued :class:`SyncLog` (made by :func:`request_sync`), so a
-redelivered message for a finished log does nothing. ``devices.dispatch_due_syncs`` runs on the
+redelivered message for a finished log does nothing; one for a ``running`` log whose lease lapsed
+takes the run over (core/devices/recovery.py). ``devices.dispatch_due_syncs`` runs on the
 schedule (core/schedules.py): it claims each connection whose ``next_sync_at`` has come, moves
-that time one interval on (with jitter), and queues a sync.
+that time one interval on (with jitter), and queues a sync. ``devices.recover_syncs`` (also
+scheduled) takes over lost runs and queues again the logs whose message was lost.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Q
+
+from fithub.core.devices import recovery
 from fithub.core.devices.connections import ConnectionGone, ReauthRequired, purge_expired_states
-from fithub.core.devices.hub import BreakerOpen, DeviceHub, SyncBusy
+from fithub.core.devices.hub import BreakerOpen, DeviceHub
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog, SyncStatus
-from fithub.core.devices.sync import SKIPPED_UNGRANTED, Deferred, SyncRun, summarise
+from fithub.core.devices.sync import SKIPPED_UNGRANTED, Deferred, LeaseLost, SyncRun, summarise
 from fithub.core.errors import FithubError
 from fithub.core.jobs import enqueue, job, job_runtime
+from fithub.core.leases import LEASE_S, RENEW_EVERY_S, lapsed, renewing
 
 log = logging.getLogger("fithub.devices.jobs")
 
 SYNC_JOB = "devices.sync"
-ACTIVE = (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.DEFERRED)
-STALE_AFTER = timedelta(minutes=20)  # an active log older than this was lost with its worker
+STALE_AFTER = timedelta(minutes=20)  # a queued log older than this was lost with its message
 MAX_DEFERRALS = 5
 MAX_BUSY_RETRIES = 60
 BUSY_RETRY_MS = 10_000  # a push's sync waits this for the running one
@@ -44,13 +50,18 @@ async def request_sync(
     for the connection's running sync instead of being skipped.
     """
     now = datetime.now(UTC)
-    active = (
-        await SyncLog.filter(
-            connection_id=connection.id, status__in=ACTIVE, queued_at__gt=now - STALE_AFTER
-        )
-        .order_by("-id")
-        .first()
-    )
+    active = await _active(connection.id, now)
+    if (
+        active is not None
+        and active.status == SyncStatus.RUNNING
+        and lapsed(active.lease_expires_at, now)
+    ):  # its worker died: this request takes the run over (resuming from the cursors)
+        successor = await recovery.take_over(active)
+        if successor is not None:
+            await enqueue(SYNC_JOB, successor.id)
+            if trigger != "push":
+                return successor, True
+        active = None if successor is not None else await _active(connection.id, now)
     if active is not None and trigger != "push":
         return active, False
     details = {"requested_window": [t.isoformat() for t in window]} if window else {}
@@ -58,6 +69,15 @@ async def request_sync(
                                data_types=list(data_types), details=details)  # fmt: skip
     await enqueue(SYNC_JOB, row.id)
     return row, True
+
+
+async def _active(connection_id: int, now: datetime) -> SyncLog | None:
+    """The connection's latest running log (live or not), or queued one not lost with its message."""
+    waiting = Q(
+        status__in=[SyncStatus.QUEUED, SyncStatus.DEFERRED], queued_at__gt=now - STALE_AFTER
+    )
+    query = SyncLog.filter(Q(status=SyncStatus.RUNNING) | waiting, connection_id=connection_id)
+    return await query.order_by("-id").first()
 
 
 def _outcome(run: SyncRun) -> tuple[SyncStatus, str]:
@@ -72,9 +92,7 @@ def _outcome(run: SyncRun) -> tuple[SyncStatus, str]:
 
 
 async def _run(hub: DeviceHub, row: SyncLog, connection: DeviceConnection) -> float | None:
-    """Run the sync under the connection's lock; returns seconds to defer it by, if deferred."""
-    row.status, row.started_at = SyncStatus.RUNNING, datetime.now(UTC)
-    await row.save(update_fields=["status", "started_at"])
+    """Run the sync while it holds the connection; returns seconds to defer it by, if deferred."""
     try:
         provider = await hub.provider(connection.provider)
     except FithubError as exc:
@@ -83,7 +101,8 @@ async def _run(hub: DeviceHub, row: SyncLog, connection: DeviceConnection) -> fl
     run = SyncRun(hub, connection, provider, row)
     wait: float | None = None
     try:
-        await run.run()
+        async with renewing(lambda: recovery.renew(connection.id, row.id), RENEW_EVERY_S):
+            await run.run()
         row.status, row.error = _outcome(run)
     except BreakerOpen as exc:
         row.status, row.error, row.retry_at = SyncStatus.FAILED, str(exc)[:500], exc.retry_at
@@ -108,44 +127,93 @@ async def _run(hub: DeviceHub, row: SyncLog, connection: DeviceConnection) -> fl
 
 
 async def execute_sync(hub: DeviceHub, log_id: int) -> SyncLog | None:
-    """Run the queued sync ``log_id`` to its end; the finished (or deferred) log."""
+    """Run the queued sync ``log_id`` to its end; the finished (or deferred) log.
+
+    For a ``running`` log (a redelivered message) whose lease lapsed, the run is taken over and
+    its successor's log returned; a live one is left alone.
+    """
     row = await SyncLog.get_or_none(id=log_id).select_related("connection")
+    if row is not None and row.status == SyncStatus.RUNNING:
+        successor = await recovery.take_over(row)
+        if successor is not None:
+            return await execute_sync(hub, successor.id)
+        return await _check_back(row.id)
     if row is None or row.status not in (SyncStatus.QUEUED, SyncStatus.DEFERRED):
         return row
     connection: DeviceConnection = row.connection
     wait: float | None = None
+    running = False
     if connection.status != ConnectionStatus.CONNECTED:
         row.status, row.error = SyncStatus.SKIPPED, f"the connection is {connection.status}"
+    elif not await recovery.claim(connection.id, row.id):
+        busy = int((row.details or {}).get("busy_retries", 0)) + 1
+        if row.trigger == "push" and busy <= MAX_BUSY_RETRIES:
+            # A push asked for its own window or data types: run after the current sync.
+            row.details = {**(row.details or {}), "busy_retries": busy}
+            # Its own message comes back: the sweeper need not queue it again meanwhile.
+            row.lease_expires_at = datetime.now(UTC) + recovery.REDRIVE_AFTER
+            await row.save(update_fields=["details", "lease_expires_at"])
+            await enqueue(SYNC_JOB, row.id, delay_ms=BUSY_RETRY_MS)
+            return row
+        row.status, row.error = SyncStatus.SKIPPED, "another sync of this connection is running"
+    elif not await recovery.start_running(row):
+        return await SyncLog.get(id=row.id)  # another message of the same log runs it
     else:
+        running = True
         try:
-            async with hub.sync_lock(connection.id):
-                wait = await _run(hub, row, connection)
-        except SyncBusy:
-            busy = int((row.details or {}).get("busy_retries", 0)) + 1
-            if row.trigger == "push" and busy <= MAX_BUSY_RETRIES:
-                # A push asked for its own window or data types: run after the current sync.
-                row.details = {**(row.details or {}), "busy_retries": busy}
-                await row.save(update_fields=["details"])
-                await enqueue(SYNC_JOB, row.id, delay_ms=BUSY_RETRY_MS)
-                return row
-            row.status, row.error = SyncStatus.SKIPPED, "another sync of this connection is running"
+            wait = await _run(hub, row, connection)
+        except LeaseLost:
+            log.warning("sync %s of connection %s was taken over", row.id, connection.id)
+            return await SyncLog.get(id=row.id)
         except Exception as exc:  # a bug or the database: never leave the log "running"
             log.exception("sync %s of connection %s crashed", row.id, connection.id)
             row.status, row.error = SyncStatus.FAILED, f"internal error: {type(exc).__name__}"
-    now = datetime.now(UTC)
-    if row.status != SyncStatus.DEFERRED:
-        row.finished_at = now
-    await row.save()
-    if row.status not in (SyncStatus.SKIPPED, SyncStatus.DEFERRED):
-        await DeviceConnection.filter(id=connection.id).update(
-            last_sync_at=now, last_sync_status=row.status.value, last_error=row.error
-        )
+    if not await _finish(row, connection, running):
+        return await SyncLog.get(id=row.id)
     if wait is not None:
         await enqueue(SYNC_JOB, row.id, delay_ms=int(wait * 1000))
     log.info("sync %s of connection %s (%s): %s, %s fetched, %s new, %s updated, %s errors",
              row.id, connection.id, connection.provider, row.status.value, row.fetched,
              row.inserted, row.updated, row.errors)  # fmt: skip
     return row
+
+
+async def _check_back(log_id: int) -> SyncLog | None:
+    """A message for a run whose lease is live comes back once it could lapse (its worker may have
+    died just now: a redelivered message then takes the run over, as the sweeper would)."""
+    row = await SyncLog.get_or_none(id=log_id)
+    if row is not None and row.status == SyncStatus.RUNNING and row.lease_expires_at is not None:
+        wait = (row.lease_expires_at - datetime.now(UTC)).total_seconds() + 1
+        await enqueue(SYNC_JOB, row.id, delay_ms=int(min(max(wait, 1.0), LEASE_S + 1) * 1000))
+    return row
+
+
+async def _finish(row: SyncLog, connection: DeviceConnection, running: bool) -> bool:
+    """Store the outcome while this worker still owns the log, and free the connection."""
+    now = datetime.now(UTC)
+    if row.status != SyncStatus.DEFERRED:
+        row.finished_at = now
+    row.lease_expires_at = None
+    fields = ("status", "error", "retry_at", "finished_at", "details", "pages", "fetched",
+              "inserted", "updated", "unchanged", "errors", "window_start", "window_end",
+              "lease_expires_at")  # fmt: skip
+    mine = SyncLog.filter(id=row.id)
+    mine = (
+        mine.filter(status=SyncStatus.RUNNING, worker=row.worker)
+        if running
+        else mine.filter(status__in=[SyncStatus.QUEUED, SyncStatus.DEFERRED])
+    )
+    stored = await mine.update(**{name: getattr(row, name) for name in fields})
+    await recovery.release(connection.id, row.id)
+    if not stored:
+        log.warning("sync %s of connection %s was taken over before it ended", row.id,
+                    connection.id)  # fmt: skip
+        return False
+    if row.status not in (SyncStatus.SKIPPED, SyncStatus.DEFERRED):
+        await DeviceConnection.filter(id=connection.id).update(
+            last_sync_at=now, last_sync_status=row.status.value, last_error=row.error
+        )
+    return True
 
 
 @job(SYNC_JOB, max_retries=0, time_limit_ms=15 * 60_000)
@@ -185,4 +253,22 @@ async def dispatch_due_syncs() -> int:
             _, created = await request_sync(connection, "scheduled")
             queued += int(created)
     await purge_expired_states()
+    return queued
+
+
+@job("devices.recover_syncs", max_retries=0)
+async def recover_syncs() -> int:
+    """Take over the runs whose lease lapsed and queue again the logs whose message was lost."""
+    now = datetime.now(UTC)
+    lost, idle = await recovery.lost_and_idle(now)
+    queued = 0
+    for row in lost:
+        successor = await recovery.take_over(row)
+        if successor is not None:
+            await enqueue(SYNC_JOB, successor.id)
+            queued += 1
+    for row in idle:
+        if await recovery.mark_redriven(row, now):
+            await enqueue(SYNC_JOB, row.id)
+            queued += 1
     return queued

@@ -31,6 +31,7 @@ class SyncStatus(StrEnum):
     FAILED = "failed"
     DEFERRED = "deferred"  # rate limited for longer than a job waits: queued again later
     SKIPPED = "skipped"  # not connected any more, or another sync was already running
+    SUPERSEDED = "superseded"  # its worker stopped renewing its lease: superseded_by took over
 
 
 class DeviceConnection(Model):
@@ -58,6 +59,10 @@ class DeviceConnection(Model):
     last_error = fields.CharField(max_length=500, default="")
     connected_at = fields.DatetimeField(null=True)
     disconnected_at = fields.DatetimeField(null=True)
+    running_sync_id = fields.BigIntField(null=True, description="the sync log holding the lease")
+    sync_lease_expires_at = fields.DatetimeField(
+        null=True, description="until when that sync holds the connection unless renewed"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -111,10 +116,13 @@ class SyncLog(Model):
     queued_at = fields.DatetimeField(auto_now_add=True)
     started_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+    worker = fields.CharField(max_length=80, null=True, description="the worker running it")
+    lease_expires_at = fields.DatetimeField(null=True, description="renewed while it runs")
+    superseded_by = fields.BigIntField(null=True, description="the run that took this one over")
 
     class Meta:
         table = "device_sync_logs"
-        indexes = (("connection_id", "status"),)
+        indexes = (("connection_id", "status"), ("status", "lease_expires_at"))
 
 
 class DeviceActivity(Model):

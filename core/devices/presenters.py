@@ -62,7 +62,8 @@ def sync_out(row: SyncLog, provider: str) -> SyncOut:
         window_end=row.window_end, pages=row.pages, fetched=row.fetched, inserted=row.inserted,
         updated=row.updated, unchanged=row.unchanged, errors=row.errors, error=row.error,
         details=dict(row.details or {}), retry_at=row.retry_at, queued_at=row.queued_at,
-        started_at=row.started_at, finished_at=row.finished_at,
+        started_at=row.started_at, finished_at=row.finished_at, worker=row.worker,
+        lease_expires_at=row.lease_expires_at, superseded_by=row.superseded_by,
     )  # fmt: skip
 
 

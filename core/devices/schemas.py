@@ -88,6 +88,15 @@ class SyncOut(BaseModel):
     queued_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    worker: str | None = Field(None, description="the worker running it (host:pid:random)")
+    lease_expires_at: datetime | None = Field(
+        None,
+        description="running: another worker takes the run over after this; queued: the "
+        "recovery sweep does not queue it again before this",
+    )
+    superseded_by: int | None = Field(
+        None, description="status superseded: the sync that took this run over and resumed it"
+    )
 
 
 class SyncAccepted(SyncOut):

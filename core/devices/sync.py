@@ -8,6 +8,8 @@ one page and never skips one. Vendor calls go through :meth:`SyncRun.call`: the 
 budget, the provider's breaker, one forced refresh on a 401, and Retry-After waits (short waits in
 the job, longer ones defer the whole run by re-queuing it). A failing data type (vendor error,
 malformed page) is logged and the others go on; an open breaker or a refused refresh ends the run.
+A page commits only while the run still holds the connection's lease (core/devices/recovery.py),
+and with it the log's counts, so a log always says what its run wrote.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ T = TypeVar("T")
 MAX_ERRORS_KEPT = 5
 DEFAULT_RETRY_AFTER = 60.0
 SKIPPED_UNGRANTED = "scope not granted"
+LOG_COUNTS = ("pages", "fetched", "inserted", "updated", "unchanged")
+
+
+class LeaseLost(Exception):
+    """Another run took the connection over (this one's lease lapsed): stop without writing."""
 
 
 class Deferred(Exception):
@@ -152,6 +159,8 @@ class SyncRun:
         self.name = connection.provider
         self.tokens: TokenSet | None = None
         self.reports: dict[str, TypeReport] = {}
+        # What earlier attempts of this log (a deferred run) wrote; the log's counts add to it.
+        self.base = {name: int(getattr(log_row, name) or 0) for name in LOG_COUNTS}
 
     # -- guarded vendor calls ---------------------------------------------------------------------
 
@@ -200,6 +209,18 @@ class SyncRun:
             return now - timedelta(days=config.backfill_days)
         return min(since, now - timedelta(hours=config.lookback_hours))
 
+    def _totals(self, page: Counts) -> dict[str, int]:
+        """The log's counts once ``page`` (not yet in the reports) is committed."""
+        totals = dict(self.base)
+        for report in self.reports.values():
+            totals["pages"] += report.pages
+            totals["fetched"] += report.fetched
+            for name in ("inserted", "updated", "unchanged"):
+                totals[name] += getattr(report.counts, name)
+        for name in ("inserted", "updated", "unchanged"):
+            totals[name] += getattr(page, name)
+        return totals
+
     async def _commit_page(self, data_type: DataType, records: list[Record],
                            cursor: dict[str, Any]) -> Counts:  # fmt: skip
         cursors = {**self.connection.cursors, data_type.value: cursor}
@@ -207,13 +228,21 @@ class SyncRun:
             counts = await upsert_records(conn, self.connection.user_id, self.name, records)
             moved = (
                 await DeviceConnection.filter(
-                    id=self.connection.id, status=ConnectionStatus.CONNECTED
-                )
+                    id=self.connection.id,
+                    status=ConnectionStatus.CONNECTED,
+                    running_sync_id=self.log.id,
+                )  # fmt: skip
                 .using_db(conn)
                 .update(cursors=cursors)
             )
-            if not moved:
-                raise ConnectionGone(self.connection.id)  # rolls the page back
+            if not moved:  # rolls the page back
+                still = await DeviceConnection.filter(
+                    id=self.connection.id, status=ConnectionStatus.CONNECTED
+                ).using_db(conn).exists()  # fmt: skip
+                if still:
+                    raise LeaseLost(f"sync {self.log.id} lost connection {self.connection.id}")
+                raise ConnectionGone(self.connection.id)
+            await SyncLog.filter(id=self.log.id).using_db(conn).update(**self._totals(counts))
         self.connection.cursors = cursors
         return counts
 

@@ -13,3 +13,9 @@ TIME_LIMIT_MS = 6 * 3600 * 1000
 async def analyze_video(video_id: int, token: str) -> str:
     """Analyse an uploaded video; idempotent, and a no-op for a stale ``token`` (see services)."""
     return await services.analyze(job_runtime().settings, video_id, token)
+
+
+@job("media.recover_analyses", max_retries=0)
+async def recover_analyses() -> int:
+    """Queue again the analyses whose message or worker was lost (on a schedule)."""
+    return await services.recover_analyses()

@@ -51,6 +51,8 @@ class Video(Model):
     result: fields.Field[dict[str, Any] | None] = fields.JSONField(null=True)
     error = fields.CharField(max_length=500, null=True)
     attempts = fields.IntField(default=0)
+    worker = fields.CharField(max_length=80, null=True, description="the worker analysing it")
+    lease_expires_at = fields.DatetimeField(null=True, description="renewed while it runs")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     started_at = fields.DatetimeField(null=True)

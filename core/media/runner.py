@@ -5,8 +5,8 @@ without blocking: the child loads the exercise classifier plugins, runs
 :func:`fithub.vision.analysis.analyze_video` and writes JSON lines on its own channel (stdout):
 ``{"progress": 0.42}`` now and then, then ``{"result": {...}}`` or ``{"error": "...", "kind":
 "..."}``. Anything else the child prints (MediaPipe logs) goes to stderr. A child that runs past the
-time limit, or whose caller is cancelled, is killed. One process per analysis also means a crash
-in native code fails that video, not the API or the worker.
+time limit, or whose caller is cancelled, is killed; one whose parent died exits by itself. One
+process per analysis also means a crash in native code fails that video, not the API or the worker.
 """
 
 from __future__ import annotations
@@ -160,9 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     channel = _channel()
     last = 0.0
+    parent = os.getppid()
 
     def progress(done: int, total: int | None) -> None:
         nonlocal last
+        if os.getppid() != parent:  # the worker died (SIGKILL): its successor analyses the clip
+            os._exit(3)
         now = time.monotonic()
         if total and now - last >= PROGRESS_EVERY_S:
             last = now

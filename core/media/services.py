@@ -3,9 +3,11 @@
 The analysis job is idempotent and safe to retry. Each queuing gives the video a fresh
 ``job_token``; a job may only claim the video carrying its token, with one conditional update
 (``uploaded``/``failed``/``processing`` to ``processing``; ``processing`` again so that a
-redelivered message of a worker that died mid-way resolves it). The result and the final status
-are written in one update that only applies while the claim still holds, so a stale or duplicate
-message changes nothing.
+redelivered message of a worker that died mid-way resolves it, once its lease lapsed). The job
+holds a lease (``worker``, ``lease_expires_at``) renewed while it works; the result and the final
+status are written in one update that only applies while its claim still holds, so a stale or
+duplicate message changes nothing and the analysis finishes once. :func:`recover_analyses` (on a
+schedule) queues again the videos whose message or worker was lost.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -29,6 +31,7 @@ from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound, ValidationFailed
 from fithub.core.events import services as events
+from fithub.core.leases import RENEW_EVERY_S, lease_until, renewing, worker_id
 from fithub.core.media.containers import ContainerError, check_structure
 from fithub.core.media.models import Video, VideoStatus
 from fithub.core.media.runner import AnalysisFailed, run_analysis
@@ -45,9 +48,10 @@ CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/we
                  "mkv": "video/x-matroska"}  # fmt: skip
 #: Seconds between progress writes while a job runs (each one also proves it is alive).
 PROGRESS_WRITE_EVERY_S = 2.0
-#: A queued or running video with no sign of life for this long (beyond the analysis time limit)
-#: may be queued again: its message or its worker was lost.
-STALE_MARGIN_S = 300
+#: A queued video, or a running one whose lease lapsed, with no sign of life for this long may be
+#: queued again (its message or its worker was lost); not more often than this either.
+REDRIVE_AFTER_S = 45
+RECOVER_BATCH = 100
 
 
 def _now() -> datetime:
@@ -152,8 +156,13 @@ async def get_video(user: User, video_id: int) -> Video:
     return video
 
 
-def _stale_before(settings: Settings) -> datetime:
-    return _now() - timedelta(seconds=settings.video_analysis_timeout_s + STALE_MARGIN_S)
+def _lost(now: datetime) -> Q:
+    """Queued or running videos whose message or worker was lost (silent, no live lease)."""
+    return Q(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        status__in=[VideoStatus.UPLOADED, VideoStatus.PROCESSING],
+        updated_at__lt=now - timedelta(seconds=REDRIVE_AFTER_S),
+    )
 
 
 async def reanalyze(user: User, client: ClientInfo, settings: Settings, video_id: int) -> Video:
@@ -164,7 +173,6 @@ async def reanalyze(user: User, client: ClientInfo, settings: Settings, video_id
     """
     video = await get_video(user, video_id)
     token = secrets.token_hex(16)
-    stale = _stale_before(settings)
     reset: dict[str, Any] = {
         "status": VideoStatus.UPLOADED, "job_token": token, "result": None, "error": None,
         "progress": 0.0, "started_at": None, "finished_at": None, "updated_at": _now(),
@@ -172,9 +180,7 @@ async def reanalyze(user: User, client: ClientInfo, settings: Settings, video_id
     mine = Video.filter(id=video.id, owner_id=user.id)
     requeued = await mine.filter(status__in=[VideoStatus.DONE, VideoStatus.FAILED]).update(**reset)
     if not requeued:  # queued or running, but silent for too long: its message or worker was lost
-        requeued = await mine.filter(
-            status__in=[VideoStatus.UPLOADED, VideoStatus.PROCESSING], updated_at__lt=stale
-        ).update(**reset)
+        requeued = await mine.filter(_lost(_now())).update(**reset)
     if not requeued:
         raise Conflict(
             f"The video is {video.status.value}: its analysis is already queued or running.",
@@ -225,13 +231,16 @@ async def analyze(settings: Settings, video_id: int, token: str) -> str:
     (another token holds the video, or it is gone). Raises for infrastructure failures (database,
     storage), after recording them on the video, so that the job is retried with the same token.
     """
-    now = _now()
-    claimed = await Video.filter(
-        id=video_id,
-        job_token=token,
-        status__in=[VideoStatus.UPLOADED, VideoStatus.FAILED, VideoStatus.PROCESSING],
-    ).update(status=VideoStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now,
-             finished_at=None, error=None, progress=0.0, updated_at=now)  # fmt: skip
+    now, worker = _now(), worker_id()
+    free = Q(status__in=[VideoStatus.UPLOADED, VideoStatus.FAILED]) | Q(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        status=VideoStatus.PROCESSING,
+    )  # a running one only once its worker stopped renewing the lease
+    claimed = await Video.filter(free, id=video_id, job_token=token).update(
+        status=VideoStatus.PROCESSING, attempts=F("attempts") + 1, started_at=now,
+        finished_at=None, error=None, progress=0.0, updated_at=now, worker=worker,
+        lease_expires_at=lease_until(now),
+    )  # fmt: skip
     if not claimed:
         return "skipped"
     video = await Video.get(id=video_id)
@@ -241,18 +250,27 @@ async def analyze(settings: Settings, video_id: int, token: str) -> str:
         nonlocal last_write
         if time.monotonic() - last_write >= PROGRESS_WRITE_EVERY_S:
             last_write = time.monotonic()
-            await _claimed(video_id, token).update(progress=fraction, updated_at=_now())
+            await _claimed(video_id, token, worker).update(progress=fraction, updated_at=_now())
+
+    async def renew() -> bool:
+        now = _now()
+        held = _claimed(video_id, token, worker)
+        return bool(await held.update(lease_expires_at=lease_until(now), updated_at=now))
 
     try:
-        async with media_storage(settings).local_path(video.storage_key) as path:
-            result = await run_analysis(
-                path,
-                video.exercise,
-                max_fps=settings.video_analysis_max_fps,
+        async with (
+            media_storage(settings).local_path(video.storage_key) as path,
+            renewing(renew, RENEW_EVERY_S) as lost,
+        ):
+            analysis = asyncio.ensure_future(run_analysis(
+                path, video.exercise, max_fps=settings.video_analysis_max_fps,
                 max_duration_s=settings.video_max_duration_s,
-                timeout_s=settings.video_analysis_timeout_s,
-                on_progress=progress,
-            )
+                timeout_s=settings.video_analysis_timeout_s, on_progress=progress,
+            ))  # fmt: skip
+            if not await _first(analysis, lost):
+                log.warning("analysis of video %s was taken over by another worker", video_id)
+                return "skipped"
+            result = analysis.result()
     except AnalysisFailed as exc:
         await _finish(video, token, VideoStatus.FAILED, error=str(exc))
         log.info("analysed video %s: failed (%s)", video_id, exc.kind)
@@ -264,7 +282,7 @@ async def analyze(settings: Settings, video_id: int, token: str) -> str:
     except Exception as exc:  # database or storage: record it, then let the job be retried
         with contextlib.suppress(Exception):
             error = f"internal error ({type(exc).__name__}); the analysis will be retried"
-            await _finish(video, token, VideoStatus.FAILED, error=error)
+            await _finish(video, token, VideoStatus.FAILED, error=error, final=False)
         raise
     if video.duration_s is None:  # the container did not say; the frames did
         video.duration_s = float(result["duration_s"])
@@ -273,8 +291,49 @@ async def analyze(settings: Settings, video_id: int, token: str) -> str:
     return "done"
 
 
-def _claimed(video_id: int, token: str) -> QuerySet[Video]:
-    return Video.filter(id=video_id, job_token=token, status=VideoStatus.PROCESSING)
+async def _first(analysis: asyncio.Future[dict[str, Any]], lost: asyncio.Event) -> bool:
+    """Wait for ``analysis``; False (and the analysis stopped) if the lease is lost first."""
+    losing = asyncio.ensure_future(lost.wait())
+    waited: set[asyncio.Future[Any]] = {analysis, losing}
+    try:
+        await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the job was cancelled (time limit): stop the child too
+        analysis.cancel()
+        raise
+    finally:
+        losing.cancel()
+    if analysis.done():
+        return True
+    analysis.cancel()  # kills the child process
+    with contextlib.suppress(BaseException):
+        await analysis
+    return False
+
+
+def _claimed(video_id: int, token: str, worker: str) -> QuerySet[Video]:
+    return Video.filter(id=video_id, job_token=token, status=VideoStatus.PROCESSING, worker=worker)
+
+
+async def recover_analyses() -> int:
+    """Queue again each video whose message or worker was lost; how many were queued.
+
+    Same token: the new message claims the video (a lapsed ``processing`` one too) and any old
+    one still in flight is harmless, as only one claim holds at a time and a finished video is
+    never claimed again.
+    """
+    now = _now()
+    stuck = await Video.filter(_lost(now), job_token__isnull=False).limit(RECOVER_BATCH)
+    queued = 0
+    for video in stuck:
+        # Also marks it as just queued, so the next sweep leaves it alone for a while.
+        if await Video.filter(_lost(now), id=video.id, job_token=video.job_token).update(
+            updated_at=now
+        ):
+            await jobs.enqueue(JOB, video.id, video.job_token)
+            log.warning("video %s was %s with no live job: queued again", video.id,
+                        video.status.value)  # fmt: skip
+            queued += 1
+    return queued
 
 
 async def _finish(
@@ -284,14 +343,20 @@ async def _finish(
     *,
     result: dict[str, Any] | None = None,
     error: str | None = None,
+    final: bool = True,
 ) -> None:
-    """Write the outcome in one update (only while the claim holds) and emit the domain event."""
+    """Write the outcome in one update (only while the claim holds) and emit the domain event.
+
+    A ``final`` outcome also drops the token, so that no message (a retry, a redelivery, one the
+    sweeper queued) claims the video again; a failure to be retried keeps it.
+    """
     now = _now()
     async with in_transaction():
-        changed = await _claimed(video.id, token).update(
+        changed = await _claimed(video.id, token, video.worker or "").update(
             status=status, result=result, error=error[:500] if error else None, finished_at=now,
-            updated_at=now, progress=1.0 if status == VideoStatus.DONE else F("progress"),
-            duration_s=video.duration_s,
+            updated_at=now, lease_expires_at=None, duration_s=video.duration_s,
+            progress=1.0 if status == VideoStatus.DONE else F("progress"),
+            job_token=None if final else token,
         )  # fmt: skip
         if not changed:
             return

@@ -98,7 +98,8 @@ TABLES: dict[str, Table] = {
     # Uploaded Apple Health exports: the counts of each import. The file itself is deleted once
     # read; its storage key and job token mean nothing to the user.
     "device_imports": Table(omit=("storage_key", "job_token")),
-    "device_sync_logs": Table(),
+    # which worker process ran a sync (host:pid) is infrastructure, not the user's data
+    "device_sync_logs": Table(omit=("worker",)),
     "device_connections": Table(omit=("credentials", "credentials_key_id")),  # sealed tokens
     "device_oauth_states": Table(
         export=False,
@@ -115,7 +116,7 @@ TABLES: dict[str, Table] = {
     "exercise_muscles": Table(),
     # The clips themselves are not in the export (up to 100 MB each); account deletion removes
     # them from media storage after the rows (AccountService.delete_account).
-    "videos": Table(omit=("storage_key", "job_token")),
+    "videos": Table(omit=("storage_key", "job_token", "worker")),
     "exercises": Table(erase="delete_unshared"),
     "domain_events": Table(),
     "audit_events": Table(  # exported: the events about the user; erased: every link to them

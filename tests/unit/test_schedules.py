@@ -38,3 +38,17 @@ def test_scheduled_jobs_exist() -> None:
     for module in jobs.JOB_MODULES:
         __import__(module)
     assert {s.job for s in SCHEDULES} <= set(jobs._registry)
+
+
+@pytest.mark.skipif(not os.environ.get("FITHUB_REDIS_URL"), reason="needs FITHUB_REDIS_URL (a real Redis)")
+async def test_deployments_sharing_a_redis_claim_apart() -> None:
+    redis = Redis.from_url(os.environ["FITHUB_REDIS_URL"])
+    schedule = Schedule(f"test.job.{uuid.uuid4().hex}", 60)
+    try:
+        one = await claim(redis, schedule, 3, "deploy-a")
+        other = await claim(redis, schedule, 3, "deploy-b")
+        again = await claim(redis, schedule, 3, "deploy-a")
+    finally:
+        await redis.delete(*(f"deploy-{x}:schedule:{schedule.job}:3" for x in "ab"))
+        await redis.aclose()
+    assert (one, other, again) == (True, True, False)

@@ -94,9 +94,13 @@ def _run_in_thread(factory: Any) -> Any:
 
 
 def seed(fake: FakeVendor, account: str | None = None) -> str:
-    """A fake vendor account with BACKFILL_DAYS days of data up to now."""
+    """A fake vendor account with BACKFILL_DAYS days of data up to the start of this minute.
+
+    Not up to ``now``: a sync started within the same second would end its window (whole
+    seconds) before a sample seeded at that second, and the next sync would find it "new".
+    """
     account = fake.add_account(account)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
     fake.seed(account, now - timedelta(days=BACKFILL_DAYS + 1), now)
     return account
 
