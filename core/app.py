@@ -19,6 +19,7 @@ from fithub.core.accounts.routes import bp as accounts_bp
 from fithub.core.audit.routes import bp as audit_bp
 from fithub.core.auth import BEARER_SCHEME
 from fithub.core.body.routes import bp as body_bp
+from fithub.core.bootstrap import build_runtime
 from fithub.core.coaching.routes import bp as coaching_bp
 from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
@@ -33,7 +34,6 @@ from fithub.core.privacy.routes import bp as privacy_bp
 from fithub.core.progress.goal_routes import bp as goals_bp
 from fithub.core.progress.routes import bp as progress_bp
 from fithub.core.request_body import FithubHTTPConnection, StreamedBody
-from fithub.core.runtime import build_runtime
 from fithub.core.schedules import run_scheduler, schedules_for
 from fithub.core.security import headers as security_headers
 from fithub.core.system.recovery_routes import bp as recovery_bp
@@ -41,7 +41,7 @@ from fithub.core.system.routes import bp as system_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
 from fithub.core.workouts.template_routes import bp as templates_bp
-from fithub.streaming.hub import create_live_hub
+from fithub.streaming.coordinator import create_live_coordinator
 from fithub.streaming.routes import bp as streaming_bp
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     metrics = observability.Metrics()
     app.config["FITHUB"] = runtime
     app.config["FITHUB_METRICS"] = metrics
-    app.config["FITHUB_LIVE"] = create_live_hub(runtime)
+    app.config["FITHUB_LIVE"] = create_live_coordinator(runtime)
 
     QuartSchema(
         app,

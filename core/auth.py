@@ -83,7 +83,3 @@ def current_user() -> User:
 def current_session() -> AuthSession:
     session: AuthSession = g.session
     return session
-
-
-def runtime() -> Any:
-    return current_app.config["FITHUB"]

@@ -48,7 +48,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 @click.group()
 @click.version_option(package_name="fithub")
 def main() -> None:
-    """fithub: fitness integration hub. Configure with FITHUB_* environment variables."""
+    """fithub: fitness integration gateway. Configure with FITHUB_* environment variables."""
 
 
 @main.command()
@@ -82,9 +82,9 @@ def serve(host: str, port: int, access_log: bool) -> None:
 def worker(threads: int) -> None:
     """Run a job worker (needs FITHUB_REDIS_URL; without it the API runs jobs itself)."""
     from fithub.core import jobs
+    from fithub.core.bootstrap import build_runtime
     from fithub.core.db import close_db, init_db
     from fithub.core.observability import configure_logging
-    from fithub.core.runtime import build_runtime
     from fithub.core.schedules import run_scheduler, schedules_for
 
     settings = _settings()
@@ -178,7 +178,7 @@ def rekey_device_tokens() -> None:
     all again now (syncs also do it one connection at a time); then the retired file can go.
     """
     from fithub.core.devices.connections import rekey_all
-    from fithub.core.devices.hub import DeviceHub
+    from fithub.core.devices.gateway import ProviderGateway
     from fithub.core.keys import load_or_create_keys
     from fithub.core.ratelimit import MemoryLimiter
     from fithub.plugins.manager import load_plugins
@@ -187,11 +187,11 @@ def rekey_device_tokens() -> None:
     keys = load_or_create_keys(settings.resolved_data_dir)
 
     async def work() -> int:
-        hub = DeviceHub(settings, keys, None, MemoryLimiter(), load_plugins())
+        gateway = ProviderGateway(settings, keys, None, MemoryLimiter(), load_plugins())
         try:
-            return await rekey_all(hub)
+            return await rekey_all(gateway)
         finally:
-            await hub.close()
+            await gateway.close()
 
     done = asyncio.run(_with_db(settings, work))
     click.echo(f"{done} device connection(s) sealed again with the current key")

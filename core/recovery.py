@@ -183,7 +183,7 @@ async def report_and_redrive(
     """
     runtime = None
     if settings.redis_url:
-        from fithub.core.runtime import build_runtime
+        from fithub.core.bootstrap import build_runtime
 
         runtime = build_runtime(settings)
         jobs.configure(runtime, asyncio.get_running_loop())

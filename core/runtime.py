@@ -1,18 +1,25 @@
-"""The per-process services an app or worker holds: settings, keys, token issuer, limiter, plugins."""
+"""The per-process services an app or worker holds (``Runtime``), and the current app's one.
+
+Built by ``fithub.core.bootstrap.build_runtime``; types only here, so any module may ask for the
+runtime without importing what it wires.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
+from quart import current_app
 
-from fithub.core.accounts.services import AccountService
-from fithub.core.config import Settings
-from fithub.core.devices.hub import DeviceHub
-from fithub.core.keys import KeyRing, load_or_create_keys
-from fithub.core.ratelimit import Limiter, MemoryLimiter, RedisLimiter
-from fithub.core.security.tokens import TokenIssuer
-from fithub.plugins.manager import PluginRegistry, load_plugins
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from fithub.core.accounts.services import AccountService
+    from fithub.core.config import Settings
+    from fithub.core.devices.gateway import ProviderGateway
+    from fithub.core.keys import KeyRing
+    from fithub.core.ratelimit import Limiter
+    from fithub.plugins.manager import PluginRegistry
 
 
 @dataclass
@@ -25,26 +32,10 @@ class Runtime:
     limiter: Limiter
     accounts: AccountService
     plugins: PluginRegistry = field(repr=False)
-    devices: DeviceHub = field(repr=False)
+    devices: ProviderGateway = field(repr=False)
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Wire the process's services from its settings."""
-    keys = load_or_create_keys(settings.resolved_data_dir)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    limiter: Limiter = (
-        RedisLimiter(redis, prefix=f"{settings.redis_namespace}:rl:")
-        if redis is not None
-        else MemoryLimiter()
-    )
-    issuer = TokenIssuer(keys, settings.jwt_issuer, settings.access_token_ttl)
-    plugins = load_plugins()
-    return Runtime(
-        settings=settings,
-        keys=keys,
-        redis=redis,
-        limiter=limiter,
-        accounts=AccountService(settings, issuer, limiter),
-        plugins=plugins,
-        devices=DeviceHub(settings, keys, redis, limiter, plugins),
-    )
+def runtime() -> Runtime:
+    """The runtime of the app handling the current request (or WebSocket)."""
+    found: Runtime = current_app.config["FITHUB"]
+    return found

@@ -23,5 +23,5 @@ class LogNotifier:
 
 
 @hookimpl
-def register_notifiers(hub: PluginHost) -> list[type[Any]]:
+def register_notifiers(host: PluginHost) -> list[type[Any]]:
     return [LogNotifier]

@@ -5,7 +5,7 @@ A plugin module implements one or more hooks from :mod:`fithub.plugins.hookspecs
     from fithub.plugins import hookimpl
 
     @hookimpl
-    def register_device_providers(hub):
+    def register_device_providers(host):
         return [MyProvider]
 
 and is announced by an entry point in the ``fithub.plugins`` group.

@@ -25,24 +25,24 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 
 
 @hookspec
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     """Return device-provider classes (wearables and health apps) this plugin adds."""
     raise NotImplementedError
 
 
 @hookspec
-def register_nutrition_sources(hub: PluginHost) -> list[type[NutritionSource]]:
+def register_nutrition_sources(host: PluginHost) -> list[type[NutritionSource]]:
     """Return nutrition-source classes (food databases, barcode look-ups) this plugin adds."""
     raise NotImplementedError
 
 
 @hookspec
-def register_notifiers(hub: PluginHost) -> list[type[Notifier]]:
+def register_notifiers(host: PluginHost) -> list[type[Notifier]]:
     """Return notifier classes (e-mail, push, chat) this plugin adds."""
     raise NotImplementedError
 
 
 @hookspec
-def register_exercise_classifiers(hub: PluginHost) -> list[type[ExerciseClassifier]]:
+def register_exercise_classifiers(host: PluginHost) -> list[type[ExerciseClassifier]]:
     """Return exercise-classifier classes (pose landmarks in, rep events out) this plugin adds."""
     raise NotImplementedError

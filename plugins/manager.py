@@ -96,7 +96,7 @@ def _collect(
     pm: pluggy.PluginManager, plugin: ModuleType, record: PluginRecord, host: PluginHost
 ) -> None:
     """Call each registration hook this plugin implements, on its own, and keep valid classes."""
-    hook_args: dict[str, Any] = {"hub": host}
+    hook_args: dict[str, Any] = {"host": host}
     for hook_name, kind in HOOK_KINDS.items():
         caller = getattr(pm.hook, hook_name)
         for impl in caller.get_hookimpls():

@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from fithub.core.accounts.models import User
 from fithub.core.errors import FithubError, problem_body
 from fithub.streaming import protocol as p
+from fithub.streaming.coordinator import LiveCoordinator, finalize, session_ttl
 from fithub.streaming.frames import LatestSlot
-from fithub.streaming.hub import LiveHub, finalize, session_ttl
 from fithub.vision.auto import create_counter
 from fithub.vision.landmarks import PoseFrame
 from fithub.vision.pose import ImageDecodeError
@@ -44,10 +44,10 @@ class Closing(Exception):
 
 
 class LiveConnection:
-    def __init__(self, hub: LiveHub, socket: Any) -> None:
-        self.hub = hub
+    def __init__(self, coordinator: LiveCoordinator, socket: Any) -> None:
+        self.coordinator = coordinator
         self.ws = socket
-        self.limits = hub.limits
+        self.limits = coordinator.limits
         self.user: User | None = None
         self.state: dict[str, Any] | None = None
         self.counter: Any = None
@@ -118,7 +118,7 @@ class LiveConnection:
             await self._detach_if_unfinished()
             if self.state is not None:
                 try:  # its tracker is rebuilt on whichever process resumes it
-                    await self.hub.pool.release(self.state["id"])
+                    await self.coordinator.pool.release(self.state["id"])
                 except Exception:
                     log.exception("could not release the pose tracker")
             if sender is not None:
@@ -175,7 +175,7 @@ class LiveConnection:
                 raise Closing(p.CLOSE_UNAUTHORIZED, "the first message must be {type: auth, token}")
             token = message.token
         try:
-            self.user, _ = await self.hub.runtime.accounts.authenticate(token)
+            self.user, _ = await self.coordinator.runtime.accounts.authenticate(token)
         except FithubError as exc:
             raise Closing(p.CLOSE_UNAUTHORIZED, exc.detail[:120]) from exc
         self.emit(p.event("ready", user_id=self.user.id, protocol=p.SUBPROTOCOL))
@@ -292,7 +292,7 @@ class LiveConnection:
         if self.state is not None:
             self.error(409, "already_started", "This socket already has a session; stop it first.")
             return
-        classifiers = self.hub.classifiers()
+        classifiers = self.coordinator.classifiers()
         if message.exercise != "auto" and message.exercise not in classifiers:
             self.error(
                 422,
@@ -316,7 +316,7 @@ class LiveConnection:
                 self.error(exc.status, exc.code, exc.detail)
                 return
         self.counter = create_counter(message.exercise, classifiers)
-        self.hub.ensure_warm()
+        self.coordinator.ensure_warm()
         self.state = {
             "id": uuid.uuid4().hex,
             "user_id": self.user.id,
@@ -329,7 +329,7 @@ class LiveConnection:
             "reps": [],
             "t_ms": 0.0,
         }
-        await self.hub.store.save(self.state, self._ttl())
+        await self.coordinator.store.save(self.state, self._ttl())
         self.emit(
             p.event(
                 "started",
@@ -345,18 +345,18 @@ class LiveConnection:
         if self.state is not None:
             self.error(409, "already_started", "This socket already has a session.")
             return
-        found = await self.hub.store.load(message.session_id)
+        found = await self.coordinator.store.load(message.session_id)
         if found is None or found.get("user_id") != self.user.id:
             raise Closing(p.CLOSE_NOT_FOUND, "no such session, or its resume window has passed")
-        state = await self.hub.store.transition(
+        state = await self.coordinator.store.transition(
             message.session_id, {"detached"}, {"status": "active"}, self._ttl()
         )
         if state is None:
             raise Closing(p.CLOSE_CONFLICT, f"the session is {found.get('status')}, not resumable")
-        self.hub.cancel_timer(state["id"])
+        self.coordinator.cancel_timer(state["id"])
         self.state = state
         self.counter = create_counter(
-            state["exercise"] or state["requested"], self.hub.classifiers()
+            state["exercise"] or state["requested"], self.coordinator.classifiers()
         )
         self.rep_offset = len(state["reps"])
         self.resumed_at_ms = float(state.get("t_ms", 0.0))
@@ -380,8 +380,8 @@ class LiveConnection:
             await self.analyser
         for event in self.counter.finish():
             await self._deliver(event)
-        await self.hub.store.save(self.state, self._ttl())
-        final = await finalize(self.hub.store, self.state["id"], "active", self._ttl())
+        await self.coordinator.store.save(self.state, self._ttl())
+        final = await finalize(self.coordinator.store, self.state["id"], "active", self._ttl())
         result = (final or {}).get("result") or {"workout_id": None, "set_id": None}
         self.emit(
             p.event(
@@ -404,8 +404,8 @@ class LiveConnection:
             return
         self.state.update(status="detached", detached_at=time.time())
         try:
-            await self.hub.store.save(self.state, self._ttl())
-            self.hub.finalize_later(self.state["id"])
+            await self.coordinator.store.save(self.state, self._ttl())
+            self.coordinator.finalize_later(self.state["id"])
         except Exception:
             log.exception("could not detach live session %s", self.state["id"])
 
@@ -463,7 +463,7 @@ class LiveConnection:
         data, t_ms = item
         try:
             stream = self.state["id"] if self.state is not None else "-"
-            frame: PoseFrame = await self.hub.pool.estimate(stream, data, t_ms)
+            frame: PoseFrame = await self.coordinator.pool.estimate(stream, data, t_ms)
         except ImageDecodeError:
             self.frames_failed += 1
             self.error(422, "bad_image", "The frame is not a JPEG, PNG or WebP image.")
@@ -479,7 +479,7 @@ class LiveConnection:
             message["number"] = int(message["number"]) + self.rep_offset
             self.state["exercise"] = self.state["exercise"] or message.get("exercise")
             self.state["reps"].append(message)
-            await self.hub.store.save(self.state, self._ttl())
+            await self.coordinator.store.save(self.state, self._ttl())
         if message.get("type") == "feedback" and "rep" in message:
             message["rep"] = int(message["rep"]) + self.rep_offset
         self.emit(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from fithub.core.jobs import job, job_runtime
-from fithub.streaming.hub import current_hub, finalize_detached, session_prefix
+from fithub.streaming.coordinator import current_coordinator, finalize_detached, session_prefix
 from fithub.streaming.store import RedisSessionStore, SessionStore
 
 
@@ -13,13 +13,13 @@ from fithub.streaming.store import RedisSessionStore, SessionStore
 async def finalize_abandoned() -> int:
     """Store sessions whose socket dropped and were not resumed in time (e.g. their process died).
 
-    Runs in an API process (embedded mode, its own hub) or in ``fithub worker``, which has no hub
+    Runs in an API process (embedded mode, its own coordinator) or in ``fithub worker``, which has no coordinator
     but reaches the sessions every API process keeps in Redis.
     """
-    hub = current_hub()
+    coordinator = current_coordinator()
     store: SessionStore
-    if hub is not None:
-        store, window = hub.store, hub.limits.resume_window_s
+    if coordinator is not None:
+        store, window = coordinator.store, coordinator.limits.resume_window_s
     else:
         runtime = job_runtime()
         if runtime.redis is None:  # embedded sessions live only in their API process

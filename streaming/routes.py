@@ -12,5 +12,5 @@ bp = Blueprint("streaming", __name__)
 @bp.websocket("/ws/v1/live")
 async def live() -> None:
     """Stream camera frames or landmarks; receive reps, form cues and a summary."""
-    hub = current_app.config["FITHUB_LIVE"]
-    await LiveConnection(hub, websocket._get_current_object()).run()  # type: ignore[attr-defined]
+    coordinator = current_app.config["FITHUB_LIVE"]
+    await LiveConnection(coordinator, websocket._get_current_object()).run()  # type: ignore[attr-defined]

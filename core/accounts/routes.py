@@ -21,11 +21,12 @@ from fithub.core.accounts.schemas import (
     UserOut,
 )
 from fithub.core.accounts.services import TokenPair
-from fithub.core.auth import client_info, current_session, current_user, require_auth, runtime
+from fithub.core.auth import client_info, current_session, current_user, require_auth
 from fithub.core.devices.connections import revoke_all
 from fithub.core.errors import ValidationFailed
 from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery
+from fithub.core.runtime import runtime
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 
@@ -192,11 +193,11 @@ async def change_password(data: PasswordChange) -> Response:
 @validate_request(AccountDeletion)
 async def delete_me(data: AccountDeletion) -> Response:
     """Delete your account and everything attached to it. Confirm with your password."""
-    hub = runtime().devices
+    gateway = runtime().devices
     await runtime().accounts.delete_account(
         current_user(),
         client_info(),
         password=data.password,
-        before_erase=lambda user: revoke_all(hub, user),
+        before_erase=lambda user: revoke_all(gateway, user),
     )
     return Response(status=204)

@@ -22,7 +22,7 @@ from fithub.core.accounts.models import User
 from fithub.core.audit import services as audit
 from fithub.core.context import ClientInfo
 from fithub.core.devices.crypto import CredentialsUnreadable
-from fithub.core.devices.hub import BreakerOpen, DeviceHub, ProviderNotSupported
+from fithub.core.devices.gateway import BreakerOpen, ProviderGateway, ProviderNotSupported
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, OAuthState
 from fithub.core.errors import BadRequest, FithubError, NotFound
 from fithub.core.events import services as events
@@ -117,9 +117,9 @@ def vendor_error(exc: ProviderError | BreakerOpen, provider: str) -> FithubError
     return VendorFailed(f"{provider} answered unexpectedly: {exc}")
 
 
-def require_sign_in(hub: DeviceHub, provider_name: str) -> None:
+def require_sign_in(gateway: ProviderGateway, provider_name: str) -> None:
     """422 for a provider connected without a vendor sign-in (a file import, pushed data)."""
-    kind = getattr(hub.provider_class(provider_name), "auth_kind", None)
+    kind = getattr(gateway.provider_class(provider_name), "auth_kind", None)
     if kind not in OAUTH_KINDS:
         raise ProviderNotSupported(
             f"{provider_name} is not connected through a vendor sign-in ({kind}): its data is "
@@ -128,26 +128,26 @@ def require_sign_in(hub: DeviceHub, provider_name: str) -> None:
         )
 
 
-async def start_connect(hub: DeviceHub, user: User, provider_name: str) -> ConnectStart:
+async def start_connect(gateway: ProviderGateway, user: User, provider_name: str) -> ConnectStart:
     """Make an OAuth state bound to ``user`` and the vendor URL to send the user to."""
-    require_sign_in(hub, provider_name)
-    cls = hub.require_usable(provider_name, explain=True)
-    provider = await hub.provider(provider_name)
+    require_sign_in(gateway, provider_name)
+    cls = gateway.require_usable(provider_name, explain=True)
+    provider = await gateway.provider(provider_name)
     state = secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair() if cls.auth_kind == "oauth2_pkce" else (None, None)
-    redirect_uri = hub.redirect_uri(provider_name)
+    redirect_uri = gateway.redirect_uri(provider_name)
     request = AuthorizationRequest(state, redirect_uri, tuple(cls.scopes), challenge)
     try:
-        start = await hub.guarded(provider_name, lambda: provider.authorization_url(request))
+        start = await gateway.guarded(provider_name, lambda: provider.authorization_url(request))
     except (ProviderError, BreakerOpen) as exc:
         raise vendor_error(exc, provider_name) from exc
-    expires_at = datetime.now(UTC) + timedelta(seconds=hub.config.oauth_state_ttl_s)
+    expires_at = datetime.now(UTC) + timedelta(seconds=gateway.config.oauth_state_ttl_s)
     state_hash = _hash(state)
     await OAuthState.create(
         user_id=user.id,
         provider=provider_name,
         state_hash=state_hash,
-        sealed=hub.vault.seal(
+        sealed=gateway.vault.seal(
             {"code_verifier": verifier, "stash": dict(start.stash)}, f"state:{state_hash}"
         ),
         redirect_uri=redirect_uri,
@@ -173,25 +173,25 @@ async def _claim_state(provider_name: str, state: str, user: User | None) -> OAu
 
 
 async def complete_connect(
-    hub: DeviceHub,
+    gateway: ProviderGateway,
     provider_name: str,
     params: dict[str, str],
     client: ClientInfo,
     user: User | None = None,
 ) -> DeviceConnection:
     """The vendor sent the user back: exchange the code, store the sealed tokens, connect."""
-    require_sign_in(hub, provider_name)
-    hub.require_usable(provider_name, explain=user is not None)
+    require_sign_in(gateway, provider_name)
+    gateway.require_usable(provider_name, explain=user is not None)
     pending = await _claim_state(provider_name, params.get("state", ""), user)
     if params.get("error"):
         raise BadRequest(f"{provider_name} did not grant access ({params['error'][:100]}).",
                          code="authorization_denied")  # fmt: skip
     try:
-        secrets_doc = hub.vault.open(pending.sealed, f"state:{pending.state_hash}")
+        secrets_doc = gateway.vault.open(pending.sealed, f"state:{pending.state_hash}")
     except CredentialsUnreadable as exc:
         raise BadRequest("This sign-in link cannot be used: connect again.",
                          code="invalid_state") from exc  # fmt: skip
-    provider = await hub.provider(provider_name)
+    provider = await gateway.provider(provider_name)
     callback = AuthorizationCallback(
         code=params.get("code"),
         params=dict(params),
@@ -200,7 +200,7 @@ async def complete_connect(
         stash=secrets_doc.get("stash") or {},
     )
     try:
-        tokens = await hub.guarded(provider_name, lambda: provider.exchange_code(callback))
+        tokens = await gateway.guarded(provider_name, lambda: provider.exchange_code(callback))
     except (ProviderError, BreakerOpen) as exc:
         raise vendor_error(exc, provider_name) from exc
     now = datetime.now(UTC)
@@ -215,7 +215,7 @@ async def complete_connect(
         connection.disconnected_at = None
         connection.next_sync_at = now
         connection.last_error = ""
-        _seal_into(hub, connection, tokens)
+        _seal_into(gateway, connection, tokens)
         connection.credentials_version += 1
         await connection.save()
         await events.emit("connection.connected", pending.user_id,
@@ -226,37 +226,39 @@ async def complete_connect(
     return connection
 
 
-def _seal_into(hub: DeviceHub, connection: DeviceConnection, tokens: TokenSet) -> None:
-    connection.credentials = hub.vault.seal(tokens_to_document(tokens), _aad(connection))
-    connection.credentials_key_id = hub.vault.key_id
+def _seal_into(gateway: ProviderGateway, connection: DeviceConnection, tokens: TokenSet) -> None:
+    connection.credentials = gateway.vault.seal(tokens_to_document(tokens), _aad(connection))
+    connection.credentials_key_id = gateway.vault.key_id
     connection.access_expires_at = tokens.expires_at
 
 
-def read_tokens(hub: DeviceHub, connection: DeviceConnection) -> TokenSet:
+def read_tokens(gateway: ProviderGateway, connection: DeviceConnection) -> TokenSet:
     """The connection's tokens; ReauthRequired when there are none or they do not open."""
     if not connection.credentials:
         raise ReauthRequired("no tokens are stored for this connection")
     try:
-        return tokens_from_document(hub.vault.open(connection.credentials, _aad(connection)))
+        return tokens_from_document(gateway.vault.open(connection.credentials, _aad(connection)))
     except CredentialsUnreadable as exc:
         raise ReauthRequired(f"the stored tokens cannot be read: {exc}") from exc
 
 
-async def save_tokens(hub: DeviceHub, connection: DeviceConnection, tokens: TokenSet) -> None:
+async def save_tokens(
+    gateway: ProviderGateway, connection: DeviceConnection, tokens: TokenSet
+) -> None:
     """Store new tokens if nobody changed the connection since it was read; else ConnectionGone."""
-    sealed = hub.vault.seal(tokens_to_document(tokens), _aad(connection))
+    sealed = gateway.vault.seal(tokens_to_document(tokens), _aad(connection))
     version = connection.credentials_version
     changed = await DeviceConnection.filter(
         id=connection.id, status=ConnectionStatus.CONNECTED, credentials_version=version
     ).update(
         credentials=sealed,
-        credentials_key_id=hub.vault.key_id,
+        credentials_key_id=gateway.vault.key_id,
         credentials_version=F("credentials_version") + 1,
         access_expires_at=tokens.expires_at,
     )
     if not changed:
         raise ConnectionGone(connection.id)
-    connection.credentials, connection.credentials_key_id = sealed, hub.vault.key_id
+    connection.credentials, connection.credentials_key_id = sealed, gateway.vault.key_id
     connection.credentials_version = version + 1
     connection.access_expires_at = tokens.expires_at
 
@@ -279,59 +281,59 @@ async def mark_reauth_required(connection: DeviceConnection, reason: str) -> Non
 
 
 async def refresh_tokens(
-    hub: DeviceHub, connection: DeviceConnection, tokens: TokenSet, *, force: bool = False
+    gateway: ProviderGateway, connection: DeviceConnection, tokens: TokenSet, *, force: bool = False
 ) -> TokenSet:
     """Refresh when due (or forced); a refused refresh marks the connection reauth_required.
 
     When another process refreshed first (our compare-and-set lost), its tokens are used.
     """
     now = datetime.now(UTC)
-    if not force and not tokens.expires_within(hub.config.refresh_margin_s, now):
+    if not force and not tokens.expires_within(gateway.config.refresh_margin_s, now):
         return tokens
-    provider = await hub.provider(connection.provider)
+    provider = await gateway.provider(connection.provider)
     try:
-        fresh = await hub.guarded(connection.provider, lambda: provider.refresh(tokens))
+        fresh = await gateway.guarded(connection.provider, lambda: provider.refresh(tokens))
     except ProviderAuthFailed as exc:
         await mark_reauth_required(connection, f"the vendor refused the refresh token ({exc})")
         raise ReauthRequired(str(exc)) from exc
     fresh = replace(fresh, external_user_id=fresh.external_user_id or tokens.external_user_id)
     try:
-        await save_tokens(hub, connection, fresh)
+        await save_tokens(gateway, connection, fresh)
     except ConnectionGone:
         await connection.refresh_from_db()
         if connection.status != ConnectionStatus.CONNECTED:
             raise
-        return read_tokens(hub, connection)
+        return read_tokens(gateway, connection)
     return fresh
 
 
-async def rekey(hub: DeviceHub, connection: DeviceConnection) -> bool:
+async def rekey(gateway: ProviderGateway, connection: DeviceConnection) -> bool:
     """Seal the tokens again with the current key if an old one sealed them; True if it did."""
-    if not connection.credentials or not hub.vault.needs_rekey(connection.credentials):
+    if not connection.credentials or not gateway.vault.needs_rekey(connection.credentials):
         return False
     try:
-        await save_tokens(hub, connection, read_tokens(hub, connection))
+        await save_tokens(gateway, connection, read_tokens(gateway, connection))
     except (ReauthRequired, ConnectionGone):
         return False
     return True
 
 
-async def rekey_all(hub: DeviceHub) -> int:
+async def rekey_all(gateway: ProviderGateway) -> int:
     """Seal every connection's tokens sealed with a retired key again (after a rotation)."""
     stale = await DeviceConnection.filter(credentials__isnull=False).exclude(
-        credentials_key_id=hub.vault.key_id
+        credentials_key_id=gateway.vault.key_id
     )
-    return sum([await rekey(hub, connection) for connection in stale])
+    return sum([await rekey(gateway, connection) for connection in stale])
 
 
-async def revoke_at_vendor(hub: DeviceHub, connection: DeviceConnection) -> bool:
+async def revoke_at_vendor(gateway: ProviderGateway, connection: DeviceConnection) -> bool:
     """Withdraw the connection's grant at the vendor, best effort; True when the vendor took it."""
     if not connection.credentials:
         return False
     try:
-        tokens = read_tokens(hub, connection)
-        provider = await hub.provider(connection.provider)
-        await hub.guarded(connection.provider, lambda: provider.revoke(tokens))
+        tokens = read_tokens(gateway, connection)
+        provider = await gateway.provider(connection.provider)
+        await gateway.guarded(connection.provider, lambda: provider.revoke(tokens))
     except (ReauthRequired, ProviderError, BreakerOpen, FithubError) as exc:
         log.warning("could not revoke %s connection %s at the vendor: %s",
                     connection.provider, connection.id, exc)  # fmt: skip
@@ -339,18 +341,20 @@ async def revoke_at_vendor(hub: DeviceHub, connection: DeviceConnection) -> bool
     return True
 
 
-async def revoke_all(hub: DeviceHub, user: User) -> int:
+async def revoke_all(gateway: ProviderGateway, user: User) -> int:
     """Revoke every grant the user gave fithub at a vendor (their account is being deleted)."""
     held = await DeviceConnection.filter(user_id=user.id, credentials__isnull=False)
-    return sum([await revoke_at_vendor(hub, c) for c in held if c.provider in hub.classes])
+    return sum([await revoke_at_vendor(gateway, c) for c in held if c.provider in gateway.classes])
 
 
-async def disconnect(hub: DeviceHub, user: User, provider_name: str, client: ClientInfo) -> None:
+async def disconnect(
+    gateway: ProviderGateway, user: User, provider_name: str, client: ClientInfo
+) -> None:
     """Revoke the grant at the vendor (best effort) and delete the tokens; the data stays."""
     connection = await DeviceConnection.get_or_none(user_id=user.id, provider=provider_name)
     if connection is None or connection.status == ConnectionStatus.DISCONNECTED:
         raise NotFound(f"You have no {provider_name} connection.", code="connection_not_found")
-    revoked = await revoke_at_vendor(hub, connection)
+    revoked = await revoke_at_vendor(gateway, connection)
     await drop_connection(connection, reason="disconnected by the user", revoked=revoked,
                           client=client)  # fmt: skip
 

@@ -51,7 +51,7 @@ from fithub.core.devices.connections import (
     read_tokens,
     refresh_tokens,
 )
-from fithub.core.devices.hub import DeviceHub
+from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.jobs import request_sync
 from fithub.core.devices.models import (
     ConnectionStatus,
@@ -116,13 +116,13 @@ def _dedup_key(provider: str, event: PushEvent, body: bytes) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def receive(hub: DeviceHub, provider_name: str, request: PushRequest) -> Received:
+async def receive(gateway: ProviderGateway, provider_name: str, request: PushRequest) -> Received:
     """Verify a vendor push (ProviderError if it is not genuine) and store its events."""
-    cls = hub.provider_class(provider_name)
+    cls = gateway.provider_class(provider_name)
     if getattr(cls, "auth_kind", None) not in PUSHING_KINDS:
         raise NotFound(f"{provider_name} takes no vendor webhooks.", code="no_webhooks")
-    hub.require_usable(provider_name)  # names no setting: the caller is not authenticated
-    provider = await hub.provider(provider_name)
+    gateway.require_usable(provider_name)  # names no setting: the caller is not authenticated
+    provider = await gateway.provider(provider_name)
     result = await provider.handle_push(request)
     stored: list[int] = []
     again: list[int] = []
@@ -183,9 +183,9 @@ async def _finish(row: WebhookEvent, status: PushStatus, **values: Any) -> None:
     )
 
 
-async def _store_items(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection,
+async def _store_items(gateway: ProviderGateway, row: WebhookEvent, connection: DeviceConnection,
                        data_type: DataType) -> dict[str, Any]:  # fmt: skip
-    provider = await hub.provider(row.provider)
+    provider = await gateway.provider(row.provider)
     report = TypeReport()
     records = normalise_items(provider, row.provider, data_type, row.items or [], report)
     async with in_transaction() as conn:
@@ -195,10 +195,10 @@ async def _store_items(hub: DeviceHub, row: WebhookEvent, connection: DeviceConn
             "messages": report.messages}  # fmt: skip
 
 
-async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) -> None:
+async def _act(gateway: ProviderGateway, row: WebhookEvent, connection: DeviceConnection) -> None:
     data_type = DataType(row.data_type) if row.data_type else None
     if row.action == "deauthorize":
-        if not await _grant_withdrawn(hub, connection):
+        if not await _grant_withdrawn(gateway, connection):
             await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
                           outcome={"reason": "the grant still works at the vendor"})  # fmt: skip
             return
@@ -206,7 +206,7 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
         await _finish(row, PushStatus.PROCESSED, connection_id=connection.id,
                       outcome={"disconnected": True})  # fmt: skip
         return
-    if data_type is None or data_type not in hub.classes[row.provider].data_types:
+    if data_type is None or data_type not in gateway.classes[row.provider].data_types:
         await _finish(
             row,
             PushStatus.IGNORED,
@@ -214,8 +214,8 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
             outcome={"reason": f"not a data type fithub syncs: {row.data_type}"},
         )
         return
-    if row.action == "delete" and not _pushes_signed(hub, row.provider):
-        await _confirmed_delete(hub, row, connection, data_type)
+    if row.action == "delete" and not _pushes_signed(gateway, row.provider):
+        await _confirmed_delete(gateway, row, connection, data_type)
         return
     if row.action == "delete" and row.object_id:
         deleted = await store.delete_record(connection.user_id, row.provider, data_type,
@@ -239,7 +239,7 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
                                             row.window_start, end)  # fmt: skip
         row.outcome = {**(row.outcome or {}), "deleted": deleted}
     if row.items:
-        outcome = await _store_items(hub, row, connection, data_type)
+        outcome = await _store_items(gateway, row, connection, data_type)
         await _finish(row, PushStatus.PROCESSED, connection_id=connection.id, outcome=outcome)
         return
     window = None
@@ -251,22 +251,22 @@ async def _act(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection) 
                   outcome={**(row.outcome or {}), "sync": sync.id})  # fmt: skip
 
 
-def _pushes_signed(hub: DeviceHub, provider_name: str) -> bool:
+def _pushes_signed(gateway: ProviderGateway, provider_name: str) -> bool:
     """Whether the provider checks a signature over each push's body (see plugins/types.py)."""
-    return getattr(hub.classes.get(provider_name), "pushes_signed", False) is True
+    return getattr(gateway.classes.get(provider_name), "pushes_signed", False) is True
 
 
 async def _fetch(provider: DeviceProvider, query: FetchQuery, tokens: TokenSet) -> Page:
     return await provider.fetch_page(tokens, query)
 
 
-async def _vendor_records(hub: DeviceHub, connection: DeviceConnection, data_type: DataType,
+async def _vendor_records(gateway: ProviderGateway, connection: DeviceConnection, data_type: DataType,
                           start: datetime, end: datetime) -> list[Record]:  # fmt: skip
     """What the vendor has now of ``data_type`` in [start, end), fetched as a sync fetches
     (rate budget, breaker, one refresh on a 401); Unconfirmed when an item cannot be read."""
-    provider = await hub.provider(connection.provider)
-    run = SyncRun(hub, connection, provider, SyncLog(data_types=[data_type.value]))
-    run.tokens = await refresh_tokens(hub, connection, read_tokens(hub, connection))
+    provider = await gateway.provider(connection.provider)
+    run = SyncRun(gateway, connection, provider, SyncLog(data_types=[data_type.value]))
+    run.tokens = await refresh_tokens(gateway, connection, read_tokens(gateway, connection))
     report = TypeReport()
     items: list[Mapping[str, Any]] = []
     for span in windows(start, end, provider.max_window):
@@ -305,7 +305,7 @@ async def _stored_span(user_id: int, provider: str, data_type: DataType,
     return (min(moments), max(moments)) if moments else None
 
 
-async def _confirmed_delete(hub: DeviceHub, row: WebhookEvent, connection: DeviceConnection,
+async def _confirmed_delete(gateway: ProviderGateway, row: WebhookEvent, connection: DeviceConnection,
                             data_type: DataType) -> None:  # fmt: skip
     """An unsigned push's delete: only what the vendor no longer returns is deleted.
 
@@ -320,7 +320,7 @@ async def _confirmed_delete(hub: DeviceHub, row: WebhookEvent, connection: Devic
             await _finish(row, PushStatus.PROCESSED, connection_id=connection.id,
                           outcome={**outcome, "deleted": 0})  # fmt: skip
             return
-        records = await _vendor_records(hub, connection, data_type, span[0] - CONFIRM_PAD,
+        records = await _vendor_records(gateway, connection, data_type, span[0] - CONFIRM_PAD,
                                         span[1] + CONFIRM_PAD)  # fmt: skip
         if row.object_id in {record.source.external_id for record in records}:
             await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
@@ -330,7 +330,7 @@ async def _confirmed_delete(hub: DeviceHub, row: WebhookEvent, connection: Devic
                                                        data_type, row.object_id)  # fmt: skip
     elif row.window_start is not None:
         end = max(row.window_end or datetime.now(UTC), row.window_start + timedelta(seconds=1))
-        records = await _vendor_records(hub, connection, data_type, row.window_start, end)
+        records = await _vendor_records(gateway, connection, data_type, row.window_start, end)
         keep = {record.source.external_id for record in records}
         outcome["deleted"] = await store.delete_window(connection.user_id, row.provider,
                                                        data_type, row.window_start, end, keep)  # fmt: skip
@@ -366,32 +366,32 @@ async def _sync_idle(connection: DeviceConnection, patience_s: float = 2 * LEASE
         await asyncio.sleep(0.5)
 
 
-async def _grant_withdrawn(hub: DeviceHub, connection: DeviceConnection) -> bool:
+async def _grant_withdrawn(gateway: ProviderGateway, connection: DeviceConnection) -> bool:
     """Whether the vendor really refuses the grant, so that a forged "deauthorized" never costs
     anyone their connection: a refresh is refused, or (without a refresh token) a fetch of the
     last day is, under the connection's sync lock as a sync would. Raises when the vendor cannot
     answer now (the event is marked failed and the connection kept).
     """
-    async with hub.sync_lock(connection.id):  # one grant check at a time per connection
+    async with gateway.sync_lock(connection.id):  # one grant check at a time per connection
         await _sync_idle(connection)  # a sync may be rotating the refresh token right now
-        tokens = read_tokens(hub, connection)
+        tokens = read_tokens(gateway, connection)
         if tokens.refresh_token:
             try:
-                await refresh_tokens(hub, connection, tokens, force=True)
+                await refresh_tokens(gateway, connection, tokens, force=True)
             except ReauthRequired:
                 return True
             return False
-        provider = await hub.provider(connection.provider)
+        provider = await gateway.provider(connection.provider)
         now = datetime.now(UTC).replace(microsecond=0)
         query = FetchQuery(_probe_type(provider, connection), now - timedelta(days=1), now)
         try:
-            await hub.guarded(connection.provider, partial(_fetch, provider, query, tokens))
+            await gateway.guarded(connection.provider, partial(_fetch, provider, query, tokens))
         except ProviderAuthFailed:
             return True
     return False
 
 
-async def process(hub: DeviceHub, event_id: int) -> WebhookEvent | None:
+async def process(gateway: ProviderGateway, event_id: int) -> WebhookEvent | None:
     """Act on one stored push (see the module docstring); idempotent per event id."""
     row = await WebhookEvent.get_or_none(id=event_id)
     if row is None or row.status != PushStatus.QUEUED:
@@ -407,12 +407,12 @@ async def process(hub: DeviceHub, event_id: int) -> WebhookEvent | None:
         return until is not None
 
     async with renewing(renew):
-        return await _process_claimed(hub, row)
+        return await _process_claimed(gateway, row)
 
 
-async def _process_claimed(hub: DeviceHub, row: WebhookEvent) -> WebhookEvent:
+async def _process_claimed(gateway: ProviderGateway, row: WebhookEvent) -> WebhookEvent:
     event_id = row.id
-    if row.provider not in hub.classes:
+    if row.provider not in gateway.classes:
         await _finish(row, PushStatus.IGNORED, outcome={"reason": "the provider is not loaded"})
         return await WebhookEvent.get(id=event_id)
     connection = await DeviceConnection.filter(
@@ -423,7 +423,7 @@ async def _process_claimed(hub: DeviceHub, row: WebhookEvent) -> WebhookEvent:
         await _finish(row, PushStatus.IGNORED, outcome={"reason": "no connected user"})
         return await WebhookEvent.get(id=event_id)
     try:
-        await _act(hub, row, connection)
+        await _act(gateway, row, connection)
     except Exception as exc:  # the row says what went wrong; the vendor was answered long ago
         log.exception("push %s of %s failed", row.id, row.provider)
         await _finish(row, PushStatus.FAILED, connection_id=connection.id,

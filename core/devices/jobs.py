@@ -20,7 +20,7 @@ from tortoise.expressions import Q
 
 from fithub.core.devices import recovery
 from fithub.core.devices.connections import ConnectionGone, ReauthRequired, purge_expired_states
-from fithub.core.devices.hub import BreakerOpen, DeviceHub
+from fithub.core.devices.gateway import BreakerOpen, ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog, SyncStatus
 from fithub.core.devices.sync import SKIPPED_UNGRANTED, Deferred, LeaseLost, SyncRun, summarise
 from fithub.core.errors import FithubError
@@ -91,14 +91,16 @@ def _outcome(run: SyncRun) -> tuple[SyncStatus, str]:
     return (SyncStatus.PARTIAL if fine else SyncStatus.FAILED), error
 
 
-async def _run(hub: DeviceHub, row: SyncLog, connection: DeviceConnection) -> float | None:
+async def _run(
+    gateway: ProviderGateway, row: SyncLog, connection: DeviceConnection
+) -> float | None:
     """Run the sync while it holds the connection; returns seconds to defer it by, if deferred."""
     try:
-        provider = await hub.provider(connection.provider)
+        provider = await gateway.provider(connection.provider)
     except FithubError as exc:
         row.status, row.error = SyncStatus.FAILED, exc.detail[:500]
         return None
-    run = SyncRun(hub, connection, provider, row)
+    run = SyncRun(gateway, connection, provider, row)
     wait: float | None = None
     try:
         async with renewing(lambda: recovery.renew(connection.id, row.id), RENEW_EVERY_S):
@@ -126,7 +128,7 @@ async def _run(hub: DeviceHub, row: SyncLog, connection: DeviceConnection) -> fl
     return wait
 
 
-async def execute_sync(hub: DeviceHub, log_id: int) -> SyncLog | None:
+async def execute_sync(gateway: ProviderGateway, log_id: int) -> SyncLog | None:
     """Run the queued sync ``log_id`` to its end; the finished (or deferred) log.
 
     For a ``running`` log (a redelivered message) whose lease lapsed, the run is taken over and
@@ -136,7 +138,7 @@ async def execute_sync(hub: DeviceHub, log_id: int) -> SyncLog | None:
     if row is not None and row.status == SyncStatus.RUNNING:
         successor = await recovery.take_over(row)
         if successor is not None:
-            return await execute_sync(hub, successor.id)
+            return await execute_sync(gateway, successor.id)
         return await _check_back(row.id)
     if row is None or row.status not in (SyncStatus.QUEUED, SyncStatus.DEFERRED):
         return row
@@ -161,7 +163,7 @@ async def execute_sync(hub: DeviceHub, log_id: int) -> SyncLog | None:
     else:
         running = True
         try:
-            wait = await _run(hub, row, connection)
+            wait = await _run(gateway, row, connection)
         except LeaseLost:
             log.warning("sync %s of connection %s was taken over", row.id, connection.id)
             return await SyncLog.get(id=row.id)
@@ -222,16 +224,16 @@ async def sync_connection(log_id: int) -> None:
     await execute_sync(job_runtime().devices, log_id)
 
 
-def next_time(hub: DeviceHub, now: datetime) -> datetime:
+def next_time(gateway: ProviderGateway, now: datetime) -> datetime:
     """When a connection synced now is due again: the interval, give or take 10 %."""
-    interval = hub.config.sync_interval_s
+    interval = gateway.config.sync_interval_s
     return now + timedelta(seconds=interval * random.uniform(0.9, 1.1))  # noqa: S311
 
 
 @job("devices.dispatch_due_syncs", max_retries=0)
 async def dispatch_due_syncs() -> int:
     """Queue a sync for each connection that is due; skip providers whose breaker is open."""
-    hub: DeviceHub = job_runtime().devices
+    gateway: ProviderGateway = job_runtime().devices
     now = datetime.now(UTC)
     due = (
         await DeviceConnection.filter(status=ConnectionStatus.CONNECTED, next_sync_at__lte=now)
@@ -243,12 +245,12 @@ async def dispatch_due_syncs() -> int:
     for connection in due:
         name = connection.provider
         if name not in paused:
-            breaker = await hub.breaker_state(name) if name in hub.classes else None
+            breaker = await gateway.breaker_state(name) if name in gateway.classes else None
             retry_at = breaker.retry_at if breaker is not None else None
             paused[name] = retry_at if retry_at is not None and retry_at > now else None
         claimed = await DeviceConnection.filter(
             id=connection.id, status=ConnectionStatus.CONNECTED, next_sync_at__lte=now
-        ).update(next_sync_at=paused[name] or next_time(hub, now))
+        ).update(next_sync_at=paused[name] or next_time(gateway, now))
         if claimed and paused[name] is None:
             _, created = await request_sync(connection, "scheduled")
             queued += int(created)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fithub.core.devices.hub import BreakerState
+from fithub.core.devices.gateway import BreakerState
 from fithub.core.devices.models import (
     DeviceActivity,
     DeviceBodyMeasurement,

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from quart import Blueprint, Response, request
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
-from fithub.core.auth import client_info, current_user, require_auth, runtime
+from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.devices import connections, queries, services
 from fithub.core.devices.presenters import connection_out, sync_out
 from fithub.core.devices.schemas import (
@@ -23,6 +23,7 @@ from fithub.core.devices.schemas import (
 from fithub.core.errors import FithubError
 from fithub.core.openapi import problems, raw_query, responds
 from fithub.core.pagination import PageQuery
+from fithub.core.runtime import runtime
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")
 
@@ -61,18 +62,20 @@ async def callback(provider: str) -> Response | tuple[CallbackOut, int]:
     With ``FITHUB_DEVICES_RETURN_URL`` set the browser is redirected there with ``provider`` and
     ``status`` (or ``error``); else the new connection is the JSON answer.
     """
-    hub = runtime().devices
+    gateway = runtime().devices
     params = {key: value[:2000] for key, value in request.args.items()}
     try:
-        connection, sync = await services.finish_connect(hub, provider, params, client_info())
+        connection, sync = await services.finish_connect(gateway, provider, params, client_info())
     except FithubError as exc:
-        if hub.config.return_url:
+        if gateway.config.return_url:
             query = urlencode({"provider": provider, "error": exc.code})
-            return Response(status=302, headers={"Location": f"{hub.config.return_url}?{query}"})
+            return Response(
+                status=302, headers={"Location": f"{gateway.config.return_url}?{query}"}
+            )
         raise
-    if hub.config.return_url:
+    if gateway.config.return_url:
         query = urlencode({"provider": provider, "status": "connected"})
-        return Response(status=302, headers={"Location": f"{hub.config.return_url}?{query}"})
+        return Response(status=302, headers={"Location": f"{gateway.config.return_url}?{query}"})
     return CallbackOut(connection=connection_out(connection), sync=sync_out(sync, provider)), 200
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fithub.core.accounts.models import User
 from fithub.core.context import ClientInfo
 from fithub.core.devices.connections import complete_connect, require_sign_in
-from fithub.core.devices.hub import DeviceHub
+from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.jobs import request_sync
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
 from fithub.core.devices.presenters import breaker_out, connection_out
@@ -17,11 +17,11 @@ from fithub.core.errors import Conflict, ValidationFailed
 from fithub.plugins.types import OAUTH_KINDS
 
 
-async def overview(hub: DeviceHub, user: User) -> DevicesOut:
+async def overview(gateway: ProviderGateway, user: User) -> DevicesOut:
     """Every provider (with its breaker) and the user's connections."""
     providers = []
-    for name, cls in sorted(hub.classes.items()):
-        supported = not hub.missing_members(name)
+    for name, cls in sorted(gateway.classes.items()):
+        supported = not gateway.missing_members(name)
         providers.append(
             ProviderOut(
                 name=name,
@@ -30,9 +30,9 @@ async def overview(hub: DeviceHub, user: User) -> DevicesOut:
                 data_types=[str(t) for t in getattr(cls, "data_types", ())],
                 scopes=list(getattr(cls, "scopes", ())),
                 supported=supported,
-                configured=hub.apps[name].configured
+                configured=gateway.apps[name].configured
                 or getattr(cls, "auth_kind", None) not in OAUTH_KINDS,  # nothing to configure
-                breaker=breaker_out(await hub.breaker_state(name)),
+                breaker=breaker_out(await gateway.breaker_state(name)),
             )
         )
     connections = await DeviceConnection.filter(user_id=user.id).order_by("provider")
@@ -40,15 +40,15 @@ async def overview(hub: DeviceHub, user: User) -> DevicesOut:
 
 
 async def finish_connect(
-    hub: DeviceHub,
+    gateway: ProviderGateway,
     provider: str,
     params: dict[str, str],
     client: ClientInfo,
     user: User | None = None,
 ) -> tuple[DeviceConnection, SyncLog]:
     """Complete the OAuth callback and queue the first sync (the backfill)."""
-    connection = await complete_connect(hub, provider, params, client, user)
-    later = datetime.now(UTC) + timedelta(seconds=hub.config.sync_interval_s)
+    connection = await complete_connect(gateway, provider, params, client, user)
+    later = datetime.now(UTC) + timedelta(seconds=gateway.config.sync_interval_s)
     await DeviceConnection.filter(id=connection.id).update(next_sync_at=later)
     connection.next_sync_at = later
     row, _ = await request_sync(connection, "backfill")
@@ -56,10 +56,10 @@ async def finish_connect(
 
 
 async def start_sync(
-    hub: DeviceHub, user: User, provider: str, data_types: str | None
+    gateway: ProviderGateway, user: User, provider: str, data_types: str | None
 ) -> tuple[SyncLog, bool]:
     """Queue an on-demand sync (of some data types); the sync already under way if there is one."""
-    require_sign_in(hub, provider)  # uploaded or pushed data: there is nothing to fetch
+    require_sign_in(gateway, provider)  # uploaded or pushed data: there is nothing to fetch
     connection = await connection_of(user, provider)
     if connection.status != ConnectionStatus.CONNECTED:
         code = "reauth_required" if connection.status == ConnectionStatus.REAUTH_REQUIRED else (
@@ -67,7 +67,7 @@ async def start_sync(
         raise Conflict(f"The {provider} connection is {connection.status}: connect again.",
                        code=code)  # fmt: skip
     wanted = [t.strip() for t in (data_types or "").split(",") if t.strip()]
-    offered = {str(t) for t in getattr(hub.classes[provider], "data_types", ())}
+    offered = {str(t) for t in getattr(gateway.classes[provider], "data_types", ())}
     unknown = sorted(set(wanted) - offered)
     if unknown:
         raise ValidationFailed(

@@ -33,7 +33,7 @@ from fithub.core.devices.connections import (
     refresh_tokens,
     rekey,
 )
-from fithub.core.devices.hub import DeviceHub
+from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
 from fithub.core.devices.store import Counts, upsert_records
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderRateLimited
@@ -150,12 +150,17 @@ class SyncRun:
 
     def __init__(
         self,
-        hub: DeviceHub,
+        gateway: ProviderGateway,
         connection: DeviceConnection,
         provider: DeviceProvider,
         log_row: SyncLog,
     ) -> None:
-        self.hub, self.connection, self.provider, self.log = hub, connection, provider, log_row
+        self.gateway, self.connection, self.provider, self.log = (
+            gateway,
+            connection,
+            provider,
+            log_row,
+        )
         self.name = connection.provider
         self.tokens: TokenSet | None = None
         self.reports: dict[str, TypeReport] = {}
@@ -165,8 +170,8 @@ class SyncRun:
     # -- guarded vendor calls ---------------------------------------------------------------------
 
     async def _respect_budget(self) -> None:
-        while wait := await self.hub.budget_wait(self.name, self.connection.id):
-            if wait > self.hub.config.max_inline_wait_s:
+        while wait := await self.gateway.budget_wait(self.name, self.connection.id):
+            if wait > self.gateway.config.max_inline_wait_s:
                 raise Deferred(wait)
             await asyncio.sleep(wait)
 
@@ -177,21 +182,23 @@ class SyncRun:
             await self._respect_budget()
             tokens = self.tokens
             try:
-                return await self.hub.guarded(self.name, partial(op, tokens))
+                return await self.gateway.guarded(self.name, partial(op, tokens))
             except ProviderAuthFailed as exc:
                 if refreshed or not tokens.refresh_token:
                     await mark_reauth_required(
                         self.connection, f"the vendor refused access ({exc})"
                     )
                     raise ReauthRequired(str(exc)) from exc
-                self.tokens = await refresh_tokens(self.hub, self.connection, tokens, force=True)
+                self.tokens = await refresh_tokens(
+                    self.gateway, self.connection, tokens, force=True
+                )
                 refreshed = True
             except ProviderRateLimited as exc:
                 report.rate_limited += 1
                 wait = exc.retry_after if exc.retry_after is not None else min(
                     DEFAULT_RETRY_AFTER, 2.0**waits)  # fmt: skip
-                if wait > self.hub.config.max_inline_wait_s or (
-                    waits >= self.hub.config.max_rate_limit_waits
+                if wait > self.gateway.config.max_inline_wait_s or (
+                    waits >= self.gateway.config.max_rate_limit_waits
                 ):
                     raise Deferred(max(wait, 1.0)) from exc
                 waits += 1
@@ -203,7 +210,7 @@ class SyncRun:
         return normalise_items(self.provider, self.name, data_type, items, report)
 
     def _start(self, cursor: Mapping[str, Any], now: datetime) -> datetime:
-        config = self.hub.config
+        config = self.gateway.config
         since = _parse(cursor.get("since"))
         if since is None:
             return now - timedelta(days=config.backfill_days)
@@ -319,9 +326,9 @@ class SyncRun:
 
     async def run(self) -> SyncLog:
         """Sync every chosen data type; returns the log, finished (or deferred)."""
-        self.tokens = read_tokens(self.hub, self.connection)
-        await rekey(self.hub, self.connection)  # sealed with a retired key: seal it again
-        self.tokens = await refresh_tokens(self.hub, self.connection, self.tokens)
+        self.tokens = read_tokens(self.gateway, self.connection)
+        await rekey(self.gateway, self.connection)  # sealed with a retired key: seal it again
+        self.tokens = await refresh_tokens(self.gateway, self.connection, self.tokens)
         for data_type in self.data_types():
             report = self.reports.setdefault(data_type.value, TypeReport())
             try:

@@ -13,10 +13,10 @@ import json
 from quart import Blueprint, Response, request
 from quart_schema import tag
 
-from fithub.core.auth import runtime
 from fithub.core.devices import inbox
 from fithub.core.errors import BadRequest, FithubError
 from fithub.core.openapi import problems, raw_query, responds
+from fithub.core.runtime import runtime
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.types import PushRequest
 

@@ -6,13 +6,14 @@ from quart import Blueprint, Response, request
 from quart_schema import document_request, tag, validate_querystring, validate_response
 from quart_schema.validation import DataSource
 
-from fithub.core.auth import client_info, current_user, require_auth, runtime
+from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.config import Settings
 from fithub.core.media import services
 from fithub.core.media.schemas import VideoOut, VideoPage, VideoQuery, VideoUploadForm
 from fithub.core.media.storage import media_storage
 from fithub.core.media.uploads import body_limit, receive_upload
 from fithub.core.pagination import paginate
+from fithub.core.runtime import runtime
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1")
 

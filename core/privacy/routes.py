@@ -8,9 +8,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from quart import Blueprint, Response
 from quart_schema import tag, validate_querystring
 
-from fithub.core.auth import client_info, current_user, require_auth, runtime
+from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.openapi import problems, responds
 from fithub.core.privacy import services
+from fithub.core.runtime import runtime
 
 bp = Blueprint("privacy", __name__, url_prefix="/api/v1")
 

@@ -8,7 +8,8 @@ from quart_schema import tag, validate_response
 
 from fithub.core import recovery
 from fithub.core.accounts.models import Role
-from fithub.core.auth import require_auth, runtime
+from fithub.core.auth import require_auth
+from fithub.core.runtime import runtime
 
 bp = Blueprint("recovery", __name__, url_prefix="/api/v1/admin/recovery")
 

@@ -10,12 +10,13 @@ from quart import Blueprint, Response, current_app, jsonify, request, url_for
 from quart_schema import hide, tag, validate_response
 
 from fithub.core.accounts.models import Role
-from fithub.core.auth import require_auth, runtime
+from fithub.core.auth import require_auth
 from fithub.core.db import ping_db
 from fithub.core.docs_ui import INDEX_CSP, render_page
 from fithub.core.errors import FithubError
 from fithub.core.jobs import broker_ping, enqueue
 from fithub.core.openapi import problems
+from fithub.core.runtime import runtime
 from fithub.core.version import __version__
 
 bp = Blueprint("system", __name__)
@@ -64,7 +65,7 @@ def _index() -> dict[str, Any]:
     return {
         "name": "fithub",
         "version": __version__,
-        "description": "Fitness integration hub: accounts, training, devices, live streaming.",
+        "description": "Fitness integration gateway: accounts, training, devices, live streaming.",
         "guide": "docs/api.md",
         "links": {
             "docs": url_for("docs_ui.swagger_ui"),

@@ -135,5 +135,5 @@ class OuraProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     return [OuraProvider]

@@ -234,5 +234,5 @@ class PolarProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     return [PolarProvider]

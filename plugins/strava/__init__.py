@@ -91,5 +91,5 @@ class StravaProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     return [StravaProvider]

@@ -194,5 +194,5 @@ class WhoopProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     return [WhoopProvider]

@@ -171,5 +171,5 @@ class WithingsProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     return [WithingsProvider]

@@ -22,8 +22,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.exercise_clips import Clip, labelled_clips, missing_reason
 from tests.support import FithubServer
-from tests.unit.vision_data import Clip, labelled_clips, missing_reason
 
 SUBPROTOCOL = "fithub.live.v1"
 PATH = "/ws/v1/live"

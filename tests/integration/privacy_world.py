@@ -268,7 +268,7 @@ async def build_world(api: httpx.AsyncClient) -> World:
 
 async def upload_video(api: httpx.AsyncClient, who: Account, ep: Endpoints, ids: dict[str, int]) -> None:
     """One uploaded clip (its analysis may still run while the world is exported or erased)."""
-    from tests.unit.vision_data import labelled_clips, missing_reason
+    from tests.exercise_clips import labelled_clips, missing_reason
 
     clips = [c for c in labelled_clips() if c.name == "jumpingjack_infophysics_afrl"]
     if not clips:

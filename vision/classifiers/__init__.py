@@ -28,7 +28,7 @@ __all__ = [
 
 
 @hookimpl
-def register_exercise_classifiers(hub: PluginHost) -> list[type[ExerciseClassifier]]:
+def register_exercise_classifiers(host: PluginHost) -> list[type[ExerciseClassifier]]:
     """The five built-in exercises: squat, push-up, lunge, sit-up and jumping jack."""
     return list(BUILTIN_EXERCISES)
 

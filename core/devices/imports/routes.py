@@ -12,7 +12,7 @@ from quart_schema import (
 )
 from quart_schema.validation import DataSource
 
-from fithub.core.auth import client_info, current_user, require_auth, runtime
+from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.config import Settings
 from fithub.core.devices.imports import services
 from fithub.core.devices.imports.schemas import (
@@ -28,6 +28,7 @@ from fithub.core.devices.imports.uploads import receive_export
 from fithub.core.media.storage import media_storage
 from fithub.core.media.uploads import body_limit
 from fithub.core.pagination import PageQuery, paginate
+from fithub.core.runtime import runtime
 
 PREFIX = "/api/v1/devices/apple_health"
 bp = Blueprint("apple_health", __name__, url_prefix=PREFIX)

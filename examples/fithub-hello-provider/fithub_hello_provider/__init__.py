@@ -111,7 +111,7 @@ class HelloProvider:
 
 
 @hookimpl
-def register_device_providers(hub: PluginHost) -> list[type[DeviceProvider]]:
+def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
     """Called once when fithub starts: hand over the provider classes this plugin adds."""
-    hub.logger.debug("fithub-hello-provider registering on fithub %s", hub.version)
+    host.logger.debug("fithub-hello-provider registering on fithub %s", host.version)
     return [HelloProvider]

@@ -1,0 +1,36 @@
+"""Wiring a process: build its ``Runtime`` (keys, Redis, limiter, accounts, plugins, provider gateway)."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from fithub.core.accounts.services import AccountService
+from fithub.core.config import Settings
+from fithub.core.devices.gateway import ProviderGateway
+from fithub.core.keys import load_or_create_keys
+from fithub.core.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from fithub.core.runtime import Runtime
+from fithub.core.security.tokens import TokenIssuer
+from fithub.plugins.manager import load_plugins
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Wire the process's services from its settings."""
+    keys = load_or_create_keys(settings.resolved_data_dir)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    limiter: Limiter = (
+        RedisLimiter(redis, prefix=f"{settings.redis_namespace}:rl:")
+        if redis is not None
+        else MemoryLimiter()
+    )
+    issuer = TokenIssuer(keys, settings.jwt_issuer, settings.access_token_ttl)
+    plugins = load_plugins()
+    return Runtime(
+        settings=settings,
+        keys=keys,
+        redis=redis,
+        limiter=limiter,
+        accounts=AccountService(settings, issuer, limiter),
+        plugins=plugins,
+        devices=ProviderGateway(settings, keys, redis, limiter, plugins),
+    )
