@@ -28,9 +28,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check core plugins
+	$(BIN)/lint-imports
 
 typecheck: install
-	$(BIN)/mypy core plugins
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench.http

@@ -94,7 +94,7 @@ def clip_size(video: Path) -> tuple[int, int]:
 
 def choose_clips(quick: bool, streams: int) -> list[Any]:
     """Every labelled clip, or for ``--quick`` the ``streams`` cheapest (one per socket)."""
-    from tests.unit.vision_data import labelled_clips
+    from tests.exercise_clips import labelled_clips
 
     clips = labelled_clips()
     if not quick:

@@ -42,11 +42,11 @@ import httpx
 
 from bench.http import log
 from fithub.plugins.testing.fakes.oura import FakeOura
-from tests.chaos.world import FINAL, connect, poll, push, seed_minutes, seed_workouts, sync_log
+from tests.chaos.world import FINAL, connect, push, seed_minutes, seed_workouts, sync_log
+from tests.exercise_clips import labelled_clips, missing_reason
 from tests.integration.conftest import register
 from tests.integration.devices.world import query_db
-from tests.support import FithubServer, cleanup, make_server, postgres_url, redis_url
-from tests.unit.vision_data import labelled_clips, missing_reason
+from tests.support import FithubServer, cleanup, make_server, poll, postgres_url, redis_url
 
 GOAL_S = 60.0
 CLIP = "squat_vengaza"

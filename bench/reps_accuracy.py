@@ -26,7 +26,7 @@ from fithub.vision.auto import AutoCounter
 from fithub.vision.classifiers import builtin_classifiers
 from fithub.vision.events import ExerciseDetected, RepEvent
 from fithub.vision.landmarks import PoseFrame, load_landmark_clip
-from tests.unit.vision_data import Clip, labelled_clips, shared_data
+from tests.exercise_clips import Clip, labelled_clips, shared_data
 
 
 @dataclass

@@ -72,7 +72,7 @@ class Result:
 
 def _records_of(user_id: int, sets: list[Any]) -> list[Any]:
     """The record rows fithub would have written had this history been logged set by set."""
-    from fithub.core.progress.models import PersonalRecord, RecordKind
+    from fithub.core.workouts.models import PersonalRecord, RecordKind
 
     records: list[Any] = []
     best: dict[tuple[int, str, float | None], float] = {}
@@ -133,9 +133,14 @@ async def _seed_history(
     from fithub.core.config import load_settings
     from fithub.core.db import tortoise_config
     from fithub.core.exercises.models import Exercise
-    from fithub.core.progress.formulas import epley
-    from fithub.core.progress.models import PersonalRecord
-    from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet, WorkoutStatus
+    from fithub.core.workouts.formulas import epley
+    from fithub.core.workouts.models import (
+        PersonalRecord,
+        Workout,
+        WorkoutExercise,
+        WorkoutSet,
+        WorkoutStatus,
+    )
 
     await Tortoise.init(config=tortoise_config(load_settings()))
     try:

@@ -24,7 +24,7 @@ from fithub.core.coaching.routes import bp as coaching_bp
 from fithub.core.config import Settings, load_settings
 from fithub.core.db import close_db, init_db
 from fithub.core.devices.data_routes import bp as device_data_bp
-from fithub.core.devices.imports import routes as apple_health_routes
+from fithub.core.devices.imports import routes as device_import_routes
 from fithub.core.devices.routes import bp as devices_bp
 from fithub.core.devices.webhooks import bp as webhooks_bp
 from fithub.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
@@ -132,7 +132,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or load_settings()
     observability.configure_logging(settings.log_level, settings.log_json)
     app = Quart("fithub.core.app", static_folder=None)
-    limits = media_routes.body_limits(settings) | apple_health_routes.body_limits(settings)
+    runtime = build_runtime(settings)
+    limits = media_routes.body_limits(settings) | device_import_routes.body_limits(runtime.devices)
 
     class AppRequest(FithubRequest):
         body_limits = limits
@@ -141,7 +142,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.url_map.converters.update(inputs.CONVERTERS)
     app.asgi_http_class = FithubHTTPConnection
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
-    runtime = build_runtime(settings)
     metrics = observability.Metrics()
     app.config["FITHUB"] = runtime
     app.config["FITHUB_METRICS"] = metrics
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         devices_bp,
         webhooks_bp,
         device_data_bp,
-        apple_health_routes.bp,
+        device_import_routes.bp,
         media_routes.bp,
         streaming_bp,
     )

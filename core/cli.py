@@ -293,6 +293,30 @@ def plugin_new(name: str, parent: Path) -> None:
     click.echo(f"then make {dist} talk to your vendor: see {root / 'README.md'}")
 
 
+@plugin.command("check")
+@click.argument("name")
+@click.option("--docs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="the provider's docs page [default: docs/providers/NAME.md]")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--min-tier", type=click.Choice(["bronze", "silver", "gold"]), default=None,
+              help="exit with status 1 below this tier")  # fmt: skip
+def plugin_check(name: str, docs: Path | None, as_json: bool, min_tier: str | None) -> None:
+    """Run the provider kit on NAME against its fake vendor and print the tier it reaches."""
+    import json
+
+    from fithub.plugins.testing.quality import TIERS, check_named
+
+    try:
+        report = run_event_loop(check_named(name, docs=docs))
+    except LookupError as exc:
+        raise click.UsageError(str(exc.args[0])) from exc
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.render())
+    if min_tier is not None and (
+        report.tier is None or TIERS.index(report.tier) < TIERS.index(min_tier)
+    ):
+        raise SystemExit(1)
+
+
 def _add_commands() -> None:
     from fithub.core.media.cli import analyze
 

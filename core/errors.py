@@ -1,26 +1,41 @@
-"""The fithub error tree and its RFC 9457 problem-details rendering.
+"""The fithub error tree: every error a client sees is a FithubError, with a status and a code.
 
-FithubError (status, code)
- ├── BadRequest            400 bad_request
- │    └── MalformedJSON    400 malformed_json
- ├── AuthRequired          401 auth_required
- │    └── InvalidToken     401 invalid_token
- ├── Forbidden             403 forbidden
- ├── NotFound              404 not_found
- ├── Conflict              409 conflict
- ├── PayloadTooLarge       413 payload_too_large
- ├── UnsupportedMediaType  415 unsupported_media_type
- ├── ValidationFailed      422 validation_failed
- └── RateLimited           429 rate_limited
+FithubError                   500 internal_error
+ ├── BadRequest               400 bad_request
+ │    ├── MalformedJSON       400 malformed_json
+ │    └── JSONTooDeep         400 json_too_deep
+ ├── AuthRequired             401 auth_required
+ │    └── InvalidToken        401 invalid_token
+ ├── PushUnverified           401 push_unverified          [devices]
+ ├── Forbidden                403 forbidden
+ ├── NotFound                 404 not_found
+ ├── MethodNotAllowed         405 method_not_allowed
+ ├── Conflict                 409 conflict
+ ├── PayloadTooLarge          413 payload_too_large
+ ├── UnsupportedMediaType     415 unsupported_media_type
+ ├── ValidationFailed         422 validation_failed
+ ├── ProviderNotSupported     422 provider_not_supported   [devices]
+ ├── RateLimited              429 rate_limited
+ ├── VendorFailed             502 provider_error           [devices]
+ ├── NotReady                 503 not_ready
+ ├── ProviderNotConfigured    503 provider_not_configured  [devices]
+ └── VendorUnavailable        503 provider_unavailable     [devices]
+
+A class marked ``[domain]`` lives in ``core/<domain>/errors.py``; the others live here. A raise may
+name a more precise code than its class (``NotFound(..., code="unknown_provider")``).
+core/problems.py renders every error as RFC 9457 problem details.
+
+A domain's internal exceptions (caught inside it, never shown to a client as such) live in its
+errors module too, listed in that module's docstring: core/devices/errors.py (breaker, leases,
+tokens, deferred syncs) and core/media/errors.py (containers, analyses). Plugins raise the
+``ProviderError`` tree of ``fithub.plugins.errors``, which core translates at the boundary.
+tests/unit/core/test_error_tree.py keeps these trees complete.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
-
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_TYPE_BASE = "https://fithub.dev/problems/"
 
 
 class FithubError(Exception):
@@ -57,6 +72,11 @@ class BadRequest(FithubError):
 class MalformedJSON(BadRequest):
     code = "malformed_json"
     title = "Malformed JSON"
+
+
+class JSONTooDeep(BadRequest):
+    code = "json_too_deep"
+    title = "JSON nested too deep"
 
 
 class AuthRequired(FithubError):
@@ -106,24 +126,5 @@ class RateLimited(FithubError):
         self.retry_after = retry_after
 
 
-def problem_body(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    title: str | None = None,
-    instance: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """Build the one JSON error shape every fithub endpoint and socket uses."""
-    return {
-        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-        "code": code,
-        "errors": errors or [],
-        "request_id": request_id,
-    }
+class NotReady(FithubError):
+    status, code = 503, "not_ready"

@@ -28,7 +28,7 @@ from typing import Any, Union
 from pydantic import BaseModel
 from werkzeug.routing import BaseConverter, Map, UnicodeConverter
 
-from fithub.core.errors import BadRequest, MalformedJSON, ValidationFailed
+from fithub.core.errors import JSONTooDeep, MalformedJSON, ValidationFailed
 
 #: The deepest a JSON body may nest (the body itself is level 1).
 MAX_JSON_DEPTH = 32
@@ -39,11 +39,6 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 #: A JSON escape that may stand for a control character (valid JSON has no raw C0 in strings).
 _CONTROL_ESCAPE = re.compile(r"\\(?:u00[01]|u007[fF]|[bf])")
-
-
-class JSONTooDeep(BadRequest):
-    code = "json_too_deep"
-    title = "JSON nested too deep"
 
 
 class _NonFinite(float):

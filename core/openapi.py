@@ -48,7 +48,8 @@ from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import IntegerConverter, UnicodeConverter
 
-from fithub.core.errors import PROBLEM_JSON, ValidationFailed
+from fithub.core.errors import ValidationFailed
+from fithub.core.problems import PROBLEM_JSON
 
 F = TypeVar("F", bound=Callable[..., Any])
 

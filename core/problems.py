@@ -1,9 +1,14 @@
-"""One Quart error handler per error family, all rendering RFC 9457 problem details."""
+"""RFC 9457 problem details: the one error shape, and the Quart handlers that answer with it.
+
+:func:`problem_body` builds the shape every endpoint and socket uses; :func:`install` registers one
+handler per error family (the tree of core/errors.py, request validation, routing, the rest).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,9 +16,12 @@ from quart import Quart, Response, g, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
-from fithub.core.errors import PROBLEM_JSON, FithubError, problem_body
+from fithub.core.errors import FithubError
 
 log = logging.getLogger("fithub.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://fithub.dev/problems/"
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -31,6 +39,29 @@ _HTTP_CODES = {
     429: "rate_limited",
     431: "headers_too_large",
 }
+
+
+def problem_body(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Build the one JSON error shape every fithub endpoint and socket uses."""
+    return {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "errors": errors or [],
+        "request_id": request_id,
+    }
 
 
 def problem_response(

@@ -36,6 +36,28 @@ MAX_DETAIL = 200
 
 
 @dataclass(frozen=True)
+class VendorHosts:
+    """A vendor's hosts: the API, the consent page and the token endpoint (both default: the API).
+
+    The app's ``base_url`` replaces every host, its ``auth_base_url`` the consent page (and the
+    token endpoint too when ``token_follows_auth`` is set: the vendor's sign-in hosts go together).
+    """
+
+    api: str
+    consent: str | None = None
+    token: str | None = None
+    token_follows_auth: bool = False
+
+    def resolve(self, base_url: str | None, auth_base_url: str | None) -> tuple[str, str, str]:
+        """``(api, consent, token)`` base URLs for an app's overrides, without a trailing slash."""
+        api = base_url or self.api
+        consent = auth_base_url or base_url or self.consent or self.api
+        token = (auth_base_url if self.token_follows_auth else None) or base_url
+        token = token or self.token or self.api
+        return api.rstrip("/"), consent.rstrip("/"), token.rstrip("/")
+
+
+@dataclass(frozen=True)
 class VendorResponse:
     """A vendor answer that passed the status checks: its status, headers and parsed JSON."""
 
@@ -73,6 +95,22 @@ def _detail(text: str) -> str:
             if isinstance(body.get(key), str):
                 return str(body[key])[:MAX_DETAIL]
     return text.strip()[:MAX_DETAIL]
+
+
+def json_page(
+    body: Any, items_key: str, token_key: str, what: str, *, required: bool = True
+) -> tuple[list[Mapping[str, Any]], str | None]:
+    """A JSON page's items (the objects listed under ``items_key``; absent and not ``required``:
+    none) and next page token (text under ``token_key``; absent or empty: None)."""
+    raw = body.get(items_key, None if required else []) if isinstance(body, Mapping) else None
+    if not isinstance(raw, list):
+        raise ProviderMalformedResponse(f"{what}: the page has no '{items_key}' list")
+    if not all(isinstance(item, Mapping) for item in raw):
+        raise ProviderMalformedResponse(f"{what}: an item is not a JSON object")
+    token = body.get(token_key)
+    if token is not None and not isinstance(token, str):
+        raise ProviderMalformedResponse(f"{what}: {token_key} is not text")
+    return list(raw), token or None
 
 
 SENSITIVE_KEYS = ("token", "secret", "code", "password", "verifier", "assertion")
@@ -124,6 +162,18 @@ class VendorHTTP:
     def _where(self, method: str, url: str) -> str:
         return f"{self.vendor} {method} {URL(url).path}"
 
+    def detail(self, text: str) -> str:
+        """Hook: the part of an error body a message carries (its ``detail``, ``message``...)."""
+        return _detail(text)
+
+    def retry_after(self, headers: Any, text: str) -> float | None:
+        """Hook: seconds to wait after a 429 (the first readable ``retry_after_headers``)."""
+        for name in self._retry_after_headers:
+            wait = parse_retry_after(headers.get(name))
+            if wait is not None:
+                return wait
+        return None
+
     def check_status(
         self,
         method: str,
@@ -137,18 +187,15 @@ class VendorHTTP:
         where = self._where(method, url)
         if status < 400:
             return
-        detail = _detail(text)
+        detail = self.detail(text)
         if status in auth_statuses:
             raise ProviderAuthFailed(
                 f"{where}: {status} the vendor refused the credentials ({detail})"
             )
         if status == 429:
-            wait = None
-            for name in self._retry_after_headers:
-                wait = parse_retry_after(headers.get(name))
-                if wait is not None:
-                    break
-            raise ProviderRateLimited(f"{where}: 429 rate limited", retry_after=wait)
+            wait = self.retry_after(headers, text)
+            said = f" ({detail})" if detail else ""
+            raise ProviderRateLimited(f"{where}: 429 rate limited{said}", retry_after=wait)
         if status == 408 or status >= 500:
             raise ProviderUnavailable(f"{where}: {status} ({detail})")
         raise ProviderError(f"{where}: {status} ({detail})")
@@ -160,25 +207,32 @@ class VendorHTTP:
         *,
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
+        json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: aiohttp.BasicAuth | None = None,
         expect_json: bool = True,
         auth_statuses: Container[int] = (401,),
+        tolerate: Container[int] = (),
     ) -> VendorResponse:
         """Send one request; return the parsed answer or raise the matching ``ProviderError``.
 
-        ``auth_statuses`` are the statuses that mean "credentials refused" (a token endpoint adds
-        400, RFC 6749's answer to an invalid grant).
+        ``data`` goes as a form, ``json_body`` (when not None) as compact JSON. ``auth_statuses``
+        are the statuses that mean "credentials refused" (a token endpoint adds 400, RFC 6749's
+        answer to an invalid grant); statuses in ``tolerate`` come back unraised, with their text.
         """
         where = self._where(method, url)
         if auth is not None:  # aiohttp deprecates its auth= parameter: send the header
             headers = {**(headers or {}), "Authorization": auth.encode()}
+        body: Any = data
+        if json_body is not None:  # aiohttp sends a text body as it is
+            body = json.dumps(json_body, separators=(",", ":"))
+            headers = {**(headers or {}), "Content-Type": "application/json"}
         try:
             async with self._session.request(
                 method,
                 url,
                 params=params,
-                data=data,
+                data=body,
                 headers=headers,
                 timeout=self._timeout,
                 allow_redirects=False,
@@ -195,6 +249,8 @@ class VendorHTTP:
             raise ProviderError(f"{where}: {type(exc).__name__}") from exc
         if status >= 400:
             text = redact(text, _secrets_of(headers, params, data))
+        if status in tolerate:
+            return VendorResponse(status, dict(response_headers), text)
         self.check_status(method, url, status, response_headers, text, auth_statuses)
         if not expect_json:
             return VendorResponse(status, dict(response_headers), text)

@@ -8,13 +8,17 @@ pages, pushes). The records a provider produces are in :mod:`fithub.plugins.reco
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
+from fithub.plugins.errors import ProviderMalformedResponse
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import aiohttp
 
     from fithub.plugins.records import Record
@@ -259,6 +263,120 @@ class DeviceProvider(Protocol):
         """Verify and parse a vendor push (a webhook call or handshake); ProviderError if forged,
         unsigned (a missing secret or signature, or none configured) or stale (a signed timestamp
         further than :data:`PUSH_TOLERANCE` from now)."""
+        ...
+
+
+# --- File imports: a capability a device provider may add ---------------------------------------
+
+ImportRefusal = Literal["unsupported", "too_large", "unsafe", "not_recognised", "unreadable"]
+
+
+class ImportRefused(ProviderMalformedResponse):
+    """A file a :class:`FileImporter` cannot import; the message says why, for the person.
+
+    ``reason`` decides fithub's answer to an upload: ``unsupported`` (not this kind of file at
+    all) 415, ``too_large`` 413, ``unsafe`` (e.g. XML declaring entities), ``not_recognised`` (the
+    right format but not an export) and ``unreadable`` (damaged, cut short) 422. Subclass it and
+    set ``reason``; raised while the import runs, it fails the import with its message.
+    """
+
+    reason: ClassVar[ImportRefusal] = "unreadable"
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """What :meth:`FileImporter.inspect_import` found an uploaded file to be, from its bytes."""
+
+    format: str  # short, stored with the import and as the file's suffix: "zip", "xml"
+    content_type: str  # the media type the file is stored under
+    size_bytes: int  # the bytes read_import reads (uncompressed): progress counts them
+
+
+@dataclass(frozen=True)
+class ImportBatch:
+    """Records read from an import file, with the reader's counters so far (they only grow)."""
+
+    records: Sequence[Record]
+    read: int  # items of the file read
+    bytes_read: int  # of ImportFile.size_bytes
+    aggregated: int = 0  # items folded into others (samples summed into a day)
+    skipped: Mapping[str, int] = field(default_factory=dict)  # why items were skipped -> count
+    file_date: datetime | None = None  # when the file was written, once the reader knows
+
+
+@runtime_checkable
+class FileImporter(Protocol):
+    """Capability of a device provider whose data a person uploads as a file (an export).
+
+    fithub serves ``POST /api/v1/devices/<name>/imports`` for every provider that has it, checks
+    uploads by content (never the file name or declared type), stores the file and reads it in a
+    background job through ``read_import``, storing each batch in one transaction. Limits are
+    fithub's settings (``FITHUB_<NAME>_IMPORT_MAX_BYTES``, ``_XML_MAX_BYTES``,
+    ``_IMPORT_BATCH_RECORDS``), passed in. The three methods are static: they run in a worker
+    thread, without a provider instance, and raise only :class:`ImportRefused` for a bad file.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    import_description: ClassVar[str]  # what the file is, after "not": "an Apple Health export"
+    import_unsupported: ClassVar[str]  # the 415 answer's advice when sniff_import says no
+
+    @staticmethod
+    def sniff_import(head: bytes) -> bool:
+        """Whether a file whose first 64 bytes (fewer in a smaller file) are ``head`` may be one.
+
+        Called while the upload arrives, so a wrong file is refused (415) before it is stored.
+        """
+        ...
+
+    @staticmethod
+    def inspect_import(path: Path, max_bytes: int) -> ImportFile:
+        """Check the whole uploaded file at ``path``; ImportRefused unless it can be imported.
+
+        ``max_bytes`` bounds the data read (``too_large`` past it).
+        """
+        ...
+
+    @staticmethod
+    def read_import(path: Path, max_bytes: int, batch_records: int) -> Iterator[ImportBatch]:
+        """Read the file's records, about ``batch_records`` per batch; the last batch carries the
+        final counters (its records may be empty). Importing the same file twice must produce
+        the same external ids, so fithub stores nothing twice."""
+        ...
+
+
+# --- Pushed batches: a capability a device provider may add ---------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    """What :meth:`BatchImporter.normalise_batch` made of a batch: its records, what it skipped
+    (reason -> count) and each bad item's error as (index, field, message)."""
+
+    records: list[Record] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@runtime_checkable
+class BatchImporter(Protocol):
+    """Capability of a device provider whose data the person's own app pushes, in batches.
+
+    fithub serves ``POST /api/v1/devices/<name>/batch`` for every provider that has it: a signed-in
+    person's app sends up to ``max_batch_records`` items (JSON objects, HealthKit-shaped, see
+    docs/providers/apple_health.md) and fithub stores the batch all or nothing: any error fails
+    the request (422 naming ``records.<index>.<field>``) and nothing is stored. The largest body
+    is the setting ``FITHUB_<NAME>_PUSH_MAX_BYTES``.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    max_batch_records: ClassVar[int]  # at most 1000
+
+    @staticmethod
+    def normalise_batch(items: Sequence[Mapping[str, Any]]) -> BatchOutcome:
+        """The records of one batch, what was skipped and each bad item's error (never raises
+        for a bad item). Pushing an item again must give it the same external id."""
         ...
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from fithub.core.accounts.models import User
-from fithub.core.errors import FithubError, problem_body
+from fithub.core.errors import FithubError
+from fithub.core.problems import problem_body
 from fithub.streaming import protocol as p
 from fithub.streaming.coordinator import LiveCoordinator, finalize, session_ttl
 from fithub.streaming.frames import LatestSlot
@@ -48,7 +48,7 @@ class LiveConnection:
         self.coordinator = coordinator
         self.ws = socket
         self.limits = coordinator.limits
-        self.user: User | None = None
+        self.user_id: int | None = None
         self.state: dict[str, Any] | None = None
         self.counter: Any = None
         self.rep_offset = 0
@@ -175,10 +175,11 @@ class LiveConnection:
                 raise Closing(p.CLOSE_UNAUTHORIZED, "the first message must be {type: auth, token}")
             token = message.token
         try:
-            self.user, _ = await self.coordinator.runtime.accounts.authenticate(token)
+            user, _ = await self.coordinator.runtime.accounts.authenticate(token)
         except FithubError as exc:
             raise Closing(p.CLOSE_UNAUTHORIZED, exc.detail[:120]) from exc
-        self.emit(p.event("ready", user_id=self.user.id, protocol=p.SUBPROTOCOL))
+        self.user_id = user.id
+        self.emit(p.event("ready", user_id=user.id, protocol=p.SUBPROTOCOL))
 
     def _spend_token(self) -> None:
         now = time.monotonic()
@@ -288,7 +289,7 @@ class LiveConnection:
         return session_ttl(self.limits.resume_window_s)
 
     async def _start(self, message: p.Start) -> None:
-        assert self.user is not None
+        assert self.user_id is not None
         if self.state is not None:
             self.error(409, "already_started", "This socket already has a session; stop it first.")
             return
@@ -311,7 +312,7 @@ class LiveConnection:
             from fithub.core.workouts.services import owned_workout
 
             try:
-                await owned_workout(self.user.id, message.workout_id)
+                await owned_workout(self.user_id, message.workout_id)
             except FithubError as exc:
                 self.error(exc.status, exc.code, exc.detail)
                 return
@@ -319,7 +320,7 @@ class LiveConnection:
         self.coordinator.ensure_warm()
         self.state = {
             "id": uuid.uuid4().hex,
-            "user_id": self.user.id,
+            "user_id": self.user_id,
             "requested": message.exercise,
             "exercise": None if message.exercise == "auto" else message.exercise,
             "workout_id": message.workout_id,
@@ -341,12 +342,12 @@ class LiveConnection:
         )
 
     async def _resume(self, message: p.Resume) -> None:
-        assert self.user is not None
+        assert self.user_id is not None
         if self.state is not None:
             self.error(409, "already_started", "This socket already has a session.")
             return
         found = await self.coordinator.store.load(message.session_id)
-        if found is None or found.get("user_id") != self.user.id:
+        if found is None or found.get("user_id") != self.user_id:
             raise Closing(p.CLOSE_NOT_FOUND, "no such session, or its resume window has passed")
         state = await self.coordinator.store.transition(
             message.session_id, {"detached"}, {"status": "active"}, self._ttl()

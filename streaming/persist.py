@@ -1,22 +1,16 @@
-"""Storing a finished live session as a workout with one set, through the training services.
+"""Storing a finished live session: its summary, handed to the training service in one call.
 
-The same ``create_workout`` / ``log_set`` that REST clients use, so personal records are detected
-the same way. Idempotent: the workout carries the session id as its ``client_ref``, so finalising
-a session twice (a retry, or two processes racing) stores it once.
+:func:`fithub.core.workouts.live.store_live_set` stores the set through the same services REST
+clients use, and stores a session once however often it is finalised (a retry, two processes).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from fithub.core.accounts.models import User
 from fithub.core.context import ClientInfo
-from fithub.core.exercises.models import Exercise
-from fithub.core.workouts import services as workouts
-from fithub.core.workouts import sets as set_logging
-from fithub.core.workouts.models import Workout, WorkoutSet
-from fithub.core.workouts.schemas import EntryCreate, SetCreate, SetFields, WorkoutCreate
+from fithub.core.workouts.live import LiveSet, store_live_set
 
 # Classifier names to catalog slugs (a third-party classifier may name its own ``catalog_slug``).
 CATALOG_SLUGS = {
@@ -26,14 +20,6 @@ CATALOG_SLUGS = {
     "situp": "sit-up",
     "jumping_jack": "jumping-jack",
 }
-
-
-async def catalog_exercise(name: str, slug: str | None = None) -> Exercise | None:
-    """The catalog exercise a classifier counts, by its slug or, failing that, its name."""
-    found = await Exercise.get_or_none(slug=slug or CATALOG_SLUGS.get(name, name), owner_id=None)
-    if found is None:
-        found = await Exercise.filter(owner_id=None, name__iexact=name.replace("_", " ")).first()
-    return found
 
 
 def summarise(state: dict[str, Any]) -> dict[str, Any]:
@@ -52,54 +38,21 @@ def summarise(state: dict[str, Any]) -> dict[str, Any]:
 async def store_result(state: dict[str, Any], client: ClientInfo) -> dict[str, Any]:
     """Store the session's set; return ``{"workout_id", "set_id"}`` (both None when nothing to store)."""
     summary = summarise(state)
-    user = await User.get_or_none(id=state["user_id"])
-    if user is None or not summary["reps"] or not summary["exercise"]:
+    name = summary["exercise"]
+    if not summary["reps"] or not name:
         return {"workout_id": None, "set_id": None}
-    exercise = await catalog_exercise(summary["exercise"], state.get("catalog_slug"))
-    if exercise is None:
-        return {"workout_id": None, "set_id": None}
-    ref = f"live:{state['id']}"
-    done = await Workout.get_or_none(user_id=user.id, client_ref=ref)
-    if done is not None:
-        row = await WorkoutSet.filter(workout_id=done.id).order_by("-id").first()
-        return {"workout_id": done.id, "set_id": row.id if row else None}
-    fields = SetFields(
-        reps=summary["reps"],
-        duration_s=summary["duration_s"],
-        form_score=summary["form_score"],
-        completed=True,
-        custom={"live_session": state["id"]},
-    )
-    started = datetime.fromisoformat(state["started_at"])
-    if state.get("workout_id"):
-        for row in await WorkoutSet.filter(workout_id=int(state["workout_id"]), user_id=user.id):
-            if row.custom.get("live_session") == state["id"]:  # already stored by an earlier try
-                return {"workout_id": int(state["workout_id"]), "set_id": row.id}
-        logged = await set_logging.log_set(
-            user,
-            client,
-            int(state["workout_id"]),
-            SetCreate(
-                exercise_id=exercise.id,
-                performed_at=datetime.now(UTC),
-                **fields.model_dump(exclude_unset=True),
-            ),
-        )
-        return {"workout_id": int(state["workout_id"]), "set_id": logged.row.id}
-    workout_id = await workouts.create_workout(
-        user,
-        client,
-        WorkoutCreate(
-            name=f"Live {exercise.name}",
-            status="completed",
-            started_at=started,
-            completed_at=max(datetime.now(UTC), started + timedelta(seconds=summary["duration_s"])),
+    stored = await store_live_set(
+        LiveSet(
+            session_id=state["id"],
+            user_id=state["user_id"],
+            exercise=name,
+            catalog_slug=state.get("catalog_slug") or CATALOG_SLUGS.get(name, name),
+            reps=summary["reps"],
             duration_s=summary["duration_s"],
-            tags=["live"],
-            exercises=[EntryCreate(exercise_id=exercise.id, sets=[fields])],
+            form_score=summary["form_score"],
+            started_at=datetime.fromisoformat(state["started_at"]),
+            workout_id=int(state["workout_id"]) if state.get("workout_id") else None,
         ),
-        source="live",
-        client_ref=ref,
+        client,
     )
-    row = await WorkoutSet.filter(workout_id=workout_id).first()
-    return {"workout_id": workout_id, "set_id": row.id if row else None}
+    return {"workout_id": stored.workout_id, "set_id": stored.set_id}

@@ -67,10 +67,15 @@ async def other_user(api: httpx.AsyncClient) -> Account:
     return await sign_up(api)
 
 
-@pytest.fixture(scope="session")
-def admin(server: FithubServer) -> dict[str, str]:
-    """Credentials of an administrator made with ``fithub create-admin``."""
+def create_admin(server: FithubServer) -> dict[str, str]:
+    """Credentials of a new administrator of ``server``, made with ``fithub create-admin``."""
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     made = server.run_cli("create-admin", "--email", email, "--password", PASSWORD)
     assert made.returncode == 0, made.stderr
     return {"email": email, "password": PASSWORD}
+
+
+@pytest.fixture(scope="session")
+def admin(server: FithubServer) -> dict[str, str]:
+    """Credentials of an administrator made with ``fithub create-admin``."""
+    return create_admin(server)

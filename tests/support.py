@@ -13,9 +13,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -30,6 +31,7 @@ DEFAULT_TEST_ENV = {
     "FITHUB_LOGIN_MAX_PER_ADDRESS": "20",
     "FITHUB_MAX_BODY_BYTES": "65536",
 }
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -144,6 +146,14 @@ class FithubServer:
         proc.wait(timeout=10)
         self.processes.remove(proc)
 
+    def kill_the_job_runner(self) -> None:
+        """SIGKILL the process running jobs (the worker with Redis, else the server); start anew."""
+        self.kill(self.processes[-1])  # the worker when there is one
+        if self.env.get("FITHUB_REDIS_URL"):
+            self.start_worker()
+        else:
+            self.restart_server()
+
     def stop(self) -> None:
         for proc in self.processes:
             if proc.poll() is None:
@@ -158,6 +168,17 @@ class FithubServer:
 
     def read_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in self.logs if p.exists())
+
+
+def poll(what: str, check: Callable[[], T | None], within_s: float, every_s: float = 0.2) -> T:
+    """``check()`` until it returns something truthy; fail after ``within_s`` seconds."""
+    deadline = time.monotonic() + within_s
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"{what}: not within {within_s:.0f} s"
+        time.sleep(every_s)
 
 
 def make_server(extra_env: dict[str, str] | None = None) -> tuple[FithubServer, PostgresDatabase | None]:

@@ -1,4 +1,4 @@
-"""Tortoise models for users and their sign-in sessions."""
+"""Tortoise models for users, their sign-in sessions, and who coaches whom."""
 
 from __future__ import annotations
 
@@ -95,3 +95,38 @@ class RefreshToken(Model):
 
     class Meta:
         table = "refresh_tokens"
+
+
+class RelationStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+class CoachingRelation(Model):
+    """An invitation from a trainer to a person (by e-mail) and, once accepted, the relation."""
+
+    id = fields.BigIntField(primary_key=True)
+    trainer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="coached", on_delete=fields.CASCADE
+    )
+    trainer_id: int
+    client: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="coaches", null=True, on_delete=fields.CASCADE
+    )
+    client_id: int | None
+    invite_email = fields.CharField(max_length=254)
+    status = fields.CharEnumField(RelationStatus, max_length=8, default=RelationStatus.PENDING)
+    share_workouts = fields.BooleanField(default=True)
+    share_body_metrics = fields.BooleanField(default=False)
+    share_goals = fields.BooleanField(default=True)
+    message = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    responded_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+    ended_by_id = fields.IntField(null=True)
+
+    class Meta:
+        table = "coaching_relations"
+        indexes = (("trainer_id", "status"), ("client_id", "status"), ("invite_email", "status"))

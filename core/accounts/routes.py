@@ -1,4 +1,8 @@
-"""HTTP routes for accounts: thin wrappers that validate, call AccountService and shape replies."""
+"""HTTP routes for accounts: thin wrappers that validate, call AccountService and shape replies.
+
+Deleting an account (``DELETE /users/me``) erases every domain's data, so it lives in the top
+layer: ``core/privacy/routes.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from quart_schema import tag, validate_querystring, validate_request, validate_r
 
 from fithub.core.accounts.models import AuthSession, User
 from fithub.core.accounts.schemas import (
-    AccountDeletion,
     LoginRequest,
     PasswordChange,
     ProfileUpdate,
@@ -22,7 +25,6 @@ from fithub.core.accounts.schemas import (
 )
 from fithub.core.accounts.services import TokenPair
 from fithub.core.auth import client_info, current_session, current_user, require_auth
-from fithub.core.devices.connections import revoke_all
 from fithub.core.errors import ValidationFailed
 from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery
@@ -183,21 +185,5 @@ async def change_password(data: PasswordChange) -> Response:
         current=data.current_password,
         new=data.new_password,
         keep_session=str(current_session().id),
-    )
-    return Response(status=204)
-
-
-@bp.delete("/users/me")
-@tag(["users"])
-@require_auth()
-@validate_request(AccountDeletion)
-async def delete_me(data: AccountDeletion) -> Response:
-    """Delete your account and everything attached to it. Confirm with your password."""
-    gateway = runtime().devices
-    await runtime().accounts.delete_account(
-        current_user(),
-        client_info(),
-        password=data.password,
-        before_erase=lambda user: revoke_all(gateway, user),
     )
     return Response(status=204)

@@ -1,10 +1,9 @@
-"""Account rules: registration, sign-in, token rotation, sessions, profile changes, deletion."""
+"""Account rules: registration, sign-in, token rotation, sessions, profile changes, password checks."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +17,6 @@ from fithub.core.audit import services as audit
 from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
 from fithub.core.errors import AuthRequired, Conflict, InvalidToken, NotFound, RateLimited
-from fithub.core.privacy.services import erase_user
 from fithub.core.ratelimit import Limiter, take
 from fithub.core.security.passwords import (
     hash_password_async,
@@ -163,28 +161,11 @@ class AccountService:
             )
             await audit.record("auth.password_changed", client, subject_id=user.id)
 
-    async def delete_account(
-        self,
-        user: User,
-        client: ClientInfo,
-        *,
-        password: str,
-        before_erase: Callable[[User], Awaitable[Any]] | None = None,
-    ) -> None:
-        """Erase the account and all its data (see ``privacy.services.erase_user``).
-
-        ``before_erase`` runs once the password is checked (the devices domain revokes the
-        user's vendor grants there). Stored media files go after the rows that name them are gone.
-        """
-        from fithub.core.media import services as media
-
+    async def check_password(self, user: User, password: str) -> None:
+        """AuthRequired (``wrong_password``) unless ``password`` is the user's; for confirmations
+        such as deleting the account (``privacy.services.delete_account``)."""
         if not await verify_password_async(user.password_hash, password):
             raise AuthRequired("The password is wrong.", code="wrong_password")
-        if before_erase is not None:
-            await before_erase(user)
-        files = await media.stored_keys(user.id)
-        await erase_user(user.id, client)
-        await media.delete_stored(self.settings, files)
 
     # -- signing in and out ---------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Literal, ParamSpec, TypeVar
 
-from fithub.core.accounts.models import Role
+from fithub.core.accounts.models import CoachingRelation, Role
+from fithub.core.accounts.relations import active_relation
 from fithub.core.auth import current_user, require_auth
-from fithub.core.coaching.models import CoachingRelation, RelationStatus
 from fithub.core.errors import Forbidden, NotFound
 
 P = ParamSpec("P")
@@ -40,12 +40,6 @@ def require_trainer() -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Await
     return decorator
 
 
-async def active_relation(trainer_id: int, client_id: int) -> CoachingRelation | None:
-    return await CoachingRelation.get_or_none(
-        trainer_id=trainer_id, client_id=client_id, status=RelationStatus.ACTIVE
-    )
-
-
 async def require_client_scope(trainer_id: int, client_id: int, scope: Scope) -> CoachingRelation:
     """The active relation if the client shares ``scope`` with this trainer; else NotFound.
 
@@ -55,11 +49,3 @@ async def require_client_scope(trainer_id: int, client_id: int, scope: Scope) ->
     if relation is None or not getattr(relation, f"share_{scope}"):
         raise NotFound("No such client, or the client does not share this with you.")
     return relation
-
-
-async def trainers_of(client_id: int) -> list[int]:
-    """Ids of the client's active trainers (whose ``clients``-visible items the client may use)."""
-    rows = await CoachingRelation.filter(
-        client_id=client_id, status=RelationStatus.ACTIVE
-    ).values_list("trainer_id", flat=True)
-    return [int(value) for value in rows]  # type: ignore[call-overload]

@@ -13,9 +13,9 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fithub.core.accounts.models import User
+from fithub.core.accounts.relations import active_relation
 from fithub.core.audit import services as audit
 from fithub.core.coaching import deadlines
-from fithub.core.coaching.access import active_relation
 from fithub.core.coaching.models import Assignment, AssignmentStatus
 from fithub.core.coaching.schemas import (
     AssignmentCreate,

@@ -2,8 +2,9 @@
 
 An assignment is due on a date in the client's own time zone. It is *missed* once that date has
 passed there: that is computed on every read, and persisted by the job
-``coaching.mark_missed_assignments``. This module imports nothing of the workouts domain, so the
-workouts service may call :func:`fulfil` from inside its own transaction.
+``coaching.mark_missed_assignments``. :func:`fulfil` is registered with the interface the workouts
+layer declares (core/workouts/completion.py), which calls it inside the transaction that completes
+a workout.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
-from fithub.core.accounts.models import User
+from fithub.core.accounts.models import RelationStatus, User
 from fithub.core.audit import services as audit
-from fithub.core.coaching.models import Assignment, AssignmentStatus, RelationStatus
+from fithub.core.coaching.models import Assignment, AssignmentStatus
 from fithub.core.context import ClientInfo
 from fithub.core.events.services import emit
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
-from fithub.core.accounts.models import User
+from fithub.core.accounts.models import CoachingRelation, RelationStatus, User
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.body import services as body
 from fithub.core.body.schemas import MetricPage, MetricQuery
 from fithub.core.coaching import services
 from fithub.core.coaching.access import require_trainer
 from fithub.core.coaching.assignment_routes import bp as assignments_bp
-from fithub.core.coaching.models import CoachingRelation, RelationStatus, TrainerProfile
+from fithub.core.coaching.models import TrainerProfile
 from fithub.core.coaching.schemas import (
     ClientOut,
     ClientPage,

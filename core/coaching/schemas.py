@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from fithub.core.coaching.models import AssignmentStatus, RelationStatus
+from fithub.core.accounts.models import RelationStatus
+from fithub.core.coaching.models import AssignmentStatus
 from fithub.core.pagination import PageQuery
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]

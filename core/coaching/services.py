@@ -16,12 +16,12 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from fithub.core.accounts.models import Role, User
+from fithub.core.accounts.models import CoachingRelation, RelationStatus, Role, User
 from fithub.core.accounts.services import normalise_email
 from fithub.core.audit import services as audit
 from fithub.core.coaching import deadlines
 from fithub.core.coaching.access import Scope, require_client_scope
-from fithub.core.coaching.models import CoachingRelation, RelationStatus, TrainerProfile
+from fithub.core.coaching.models import TrainerProfile
 from fithub.core.coaching.schemas import (
     InvitationCreate,
     ShareFlags,
@@ -358,26 +358,3 @@ async def update_share(
         relation.update_from_dict(changes)
         await _record("coaching.share_changed", client, user, relation, details=flags.model_dump())
     return relation
-
-
-async def on_workout_completed(
-    conn: BaseDBAsyncClient,
-    *,
-    user_id: int,
-    workout_id: int,
-    exercise_ids: set[int],
-    assignment_id: int | None,
-    completed_at: datetime,
-) -> list[int]:
-    """Mark the client's pending assignments this workout fulfils as completed; return their ids.
-
-    Called by the workouts service inside the transaction that completes the workout.
-    """
-    return await deadlines.fulfil(
-        conn,
-        user_id=user_id,
-        workout_id=workout_id,
-        exercise_ids=exercise_ids,
-        assignment_id=assignment_id,
-        completed_at=completed_at,
-    )

@@ -21,8 +21,16 @@ from tortoise.transactions import in_transaction
 from fithub.core.accounts.models import User
 from fithub.core.audit import services as audit
 from fithub.core.context import ClientInfo
-from fithub.core.devices.crypto import CredentialsUnreadable
-from fithub.core.devices.gateway import BreakerOpen, ProviderGateway, ProviderNotSupported
+from fithub.core.devices.errors import (
+    BreakerOpen,
+    ConnectionGone,
+    CredentialsUnreadable,
+    ProviderNotSupported,
+    ReauthRequired,
+    VendorFailed,
+    VendorUnavailable,
+)
+from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, OAuthState
 from fithub.core.errors import BadRequest, FithubError, NotFound
 from fithub.core.events import services as events
@@ -41,22 +49,6 @@ from fithub.plugins.types import (
 )
 
 log = logging.getLogger("fithub.devices")
-
-
-class VendorFailed(FithubError):
-    status, code = 502, "provider_error"
-
-
-class VendorUnavailable(FithubError):
-    status, code = 503, "provider_unavailable"
-
-
-class ReauthRequired(Exception):
-    """The vendor refused the connection's tokens for good: the user must connect again."""
-
-
-class ConnectionGone(Exception):
-    """The connection was disconnected (or its tokens changed status) while we worked on it."""
 
 
 @dataclass(frozen=True)

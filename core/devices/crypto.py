@@ -20,12 +20,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from fithub.core.devices.errors import CredentialsUnreadable
+
 INFO = b"fithub/device-credentials/aes-256-gcm/v1"
 NONCE_BYTES = 12
-
-
-class CredentialsUnreadable(Exception):
-    """A sealed value cannot be opened: unknown key id, tampered with, or bound to another row."""
 
 
 def derive(secret: bytes) -> tuple[str, bytes]:

@@ -6,15 +6,7 @@ from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_response
 
 from fithub.core.auth import current_user, require_auth
-from fithub.core.devices import presenters
-from fithub.core.devices.models import (
-    DeviceActivity,
-    DeviceBodyMeasurement,
-    DeviceDailySummary,
-    DeviceSample,
-    DeviceSleepSession,
-)
-from fithub.core.devices.queries import list_records
+from fithub.core.devices import presenters, services
 from fithub.core.devices.schemas import (
     ActivityPage,
     BodyPage,
@@ -36,7 +28,7 @@ bp = Blueprint("device_data", __name__, url_prefix="/api/v1")
 @validate_response(ActivityPage)
 async def activities(query_args: MergedQuery) -> ActivityPage:
     """Workouts from your devices that started in [from, to]; one per workout across devices."""
-    rows, following = await list_records(DeviceActivity, current_user(), query_args, "start_time")
+    rows, following = await services.activities(current_user(), query_args)
     raw = query_args.include_raw
     return ActivityPage(
         items=[presenters.activity_out(r, raw) for r in rows], next_cursor=following
@@ -50,7 +42,7 @@ async def activities(query_args: MergedQuery) -> ActivityPage:
 @validate_response(DailyPage)
 async def daily(query_args: MergedQuery) -> DailyPage:
     """Day totals from your devices for the days in [from, to]; one per day across devices."""
-    rows, following = await list_records(DeviceDailySummary, current_user(), query_args, "day")
+    rows, following = await services.daily(current_user(), query_args)
     raw = query_args.include_raw
     return DailyPage(items=[presenters.daily_out(r, raw) for r in rows], next_cursor=following)
 
@@ -62,9 +54,7 @@ async def daily(query_args: MergedQuery) -> DailyPage:
 @validate_response(SamplePage)
 async def samples(query_args: SampleQuery) -> SamplePage:
     """Measurements of one ``kind`` (default heart_rate) taken in [from, to]."""
-    rows, following = await list_records(
-        DeviceSample, current_user(), query_args, "time", kind=query_args.kind
-    )
+    rows, following = await services.samples(current_user(), query_args)
     raw = query_args.include_raw
     return SamplePage(items=[presenters.sample_out(r, raw) for r in rows], next_cursor=following)
 
@@ -76,9 +66,7 @@ async def samples(query_args: SampleQuery) -> SamplePage:
 @validate_response(SleepPage)
 async def sleep(query_args: MergedQuery) -> SleepPage:
     """Sleep sessions that began in [from, to], with their stages; one per night across devices."""
-    rows, following = await list_records(
-        DeviceSleepSession, current_user(), query_args, "start_time"
-    )
+    rows, following = await services.sleep(current_user(), query_args)
     raw = query_args.include_raw
     return SleepPage(items=[presenters.sleep_out(r, raw) for r in rows], next_cursor=following)
 
@@ -90,9 +78,6 @@ async def sleep(query_args: MergedQuery) -> SleepPage:
 @validate_response(BodyPage)
 async def body(query_args: BodyQuery) -> BodyPage:
     """Body measurements from your devices (scales, blood-pressure cuffs) taken in [from, to]."""
-    filters = {"kind": query_args.kind} if query_args.kind else {}
-    rows, following = await list_records(
-        DeviceBodyMeasurement, current_user(), query_args, "time", **filters
-    )
+    rows, following = await services.body(current_user(), query_args)
     raw = query_args.include_raw
     return BodyPage(items=[presenters.body_out(r, raw) for r in rows], next_cursor=following)

@@ -25,14 +25,26 @@ from redis.asyncio import Redis
 
 from fithub.core.config import Settings
 from fithub.core.devices.crypto import CredentialVault
+from fithub.core.devices.errors import (
+    BreakerOpen,
+    ProviderNotConfigured,
+    ProviderNotSupported,
+    SyncBusy,
+)
 from fithub.core.devices.settings import ProviderAppSettings, provider_app_settings
-from fithub.core.errors import FithubError, NotFound
+from fithub.core.errors import NotFound
 from fithub.core.keys import KeyRing
 from fithub.core.ratelimit import Limiter
 from fithub.core.version import __version__
 from fithub.plugins.errors import ProviderUnavailable
 from fithub.plugins.manager import PluginRegistry
-from fithub.plugins.types import AppCredentials, DeviceProvider, ProviderContext
+from fithub.plugins.types import (
+    AppCredentials,
+    BatchImporter,
+    DeviceProvider,
+    FileImporter,
+    ProviderContext,
+)
 
 log = logging.getLogger("fithub.devices")
 T = TypeVar("T")
@@ -44,26 +56,6 @@ _RELEASE = (
 REQUIRED_MEMBERS = ("auth_kind", "scopes", "data_types", "required_scopes", "rate_limits",
                     "max_window", "authorization_url", "exchange_code", "refresh", "revoke",
                     "fetch_page", "normalise", "handle_push")  # fmt: skip
-
-
-class ProviderNotConfigured(FithubError):
-    status, code = 503, "provider_not_configured"
-
-
-class ProviderNotSupported(FithubError):
-    status, code = 422, "provider_not_supported"
-
-
-class BreakerOpen(Exception):
-    """The provider's breaker is open: calls are refused until ``retry_at``."""
-
-    def __init__(self, provider: str, retry_at: datetime | None) -> None:
-        super().__init__(f"{provider} is failing: calls paused until {retry_at or 'later'}")
-        self.provider, self.retry_at = provider, retry_at
-
-
-class SyncBusy(Exception):
-    """Another sync of the same connection is running."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +70,33 @@ def _counts_as_failure(exc: BaseException) -> bool:
     return isinstance(exc, ProviderUnavailable)
 
 
+class _ClockedBreaker(pybreaker.CircuitBreaker):
+    """pybreaker's breaker on the gateway's clock: stamped by it when it opens, tried again by it."""
+
+    _NEVER_S = 10 * 365 * 86400.0  # pybreaker's own timer (the wall clock) never half-opens it
+
+    def __init__(self, clock: Callable[[], datetime], reset_s: float, **options: Any) -> None:
+        super().__init__(reset_timeout=self._NEVER_S, **options)
+        self.clock, self.reset_s = clock, reset_s
+
+    def retry_at(self) -> datetime | None:
+        opened_at = self._state_storage.opened_at
+        return None if opened_at is None else opened_at + timedelta(seconds=self.reset_s)
+
+    def open(self) -> bool:
+        with self._lock:
+            tripped = super().open()
+            self._state_storage.opened_at = self.clock()
+            return tripped
+
+    def call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            retry_at = self.retry_at() if self.current_state == pybreaker.STATE_OPEN else None
+            if retry_at is not None and self.clock() >= retry_at:
+                self.half_open()  # the wait is over: the next call is the trial
+            return super().call(func, *args, **kwargs)
+
+
 class ProviderGateway:
     """Providers and their guards for one process (see the module docstring)."""
 
@@ -88,8 +107,10 @@ class ProviderGateway:
         redis: Redis | None,
         limiter: Limiter,
         plugins: PluginRegistry,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
+        self.clock = clock or now_utc  # when breakers open and may try again (tests may pin it)
         self.config = settings.devices
         self.vault = CredentialVault(keys.secret_key, keys.retired_secret_keys)
         self.redis = redis
@@ -102,7 +123,7 @@ class ProviderGateway:
         }
         self._instances: dict[str, DeviceProvider] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
+        self._breakers: dict[str, _ClockedBreaker] = {}
         self._breaker_redis = (
             sync_redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
         )
@@ -119,6 +140,30 @@ class ProviderGateway:
         if name not in self.classes:
             raise NotFound(f"No device provider is called {name!r}.", code="unknown_provider")
         return self.classes[name]
+
+    def file_importers(self) -> dict[str, type[FileImporter]]:
+        """The providers offering the FileImporter capability (people upload their data), by name."""
+        return {name: cls for name, cls in self.classes.items() if isinstance(cls, FileImporter)}
+
+    def file_importer(self, name: str) -> type[FileImporter]:
+        """Provider ``name`` as a file importer; 404 when there is none of that name, 422 when
+        it takes no files."""
+        cls = self.provider_class(name)
+        if not isinstance(cls, FileImporter):
+            raise ProviderNotSupported(f"{name} does not import files.")
+        return cls
+
+    def batch_importers(self) -> dict[str, type[BatchImporter]]:
+        """The providers offering the BatchImporter capability (a person's app pushes), by name."""
+        return {name: cls for name, cls in self.classes.items() if isinstance(cls, BatchImporter)}
+
+    def batch_importer(self, name: str) -> type[BatchImporter]:
+        """Provider ``name`` as a batch importer; 404 when there is none of that name, 422 when
+        it takes no pushed batches."""
+        cls = self.provider_class(name)
+        if not isinstance(cls, BatchImporter):
+            raise ProviderNotSupported(f"{name} takes no pushed batches.")
+        return cls
 
     def require_usable(self, name: str, *, explain: bool = False) -> type[Any]:
         """The provider's class, if it implements the contract and its app is configured.
@@ -191,7 +236,7 @@ class ProviderGateway:
 
     # -- breakers ---------------------------------------------------------------------------------
 
-    def breaker(self, name: str) -> pybreaker.CircuitBreaker:
+    def breaker(self, name: str) -> _ClockedBreaker:
         if name not in self._breakers:
             storage: pybreaker.CircuitBreakerStorage
             if self._breaker_redis is not None:
@@ -202,9 +247,10 @@ class ProviderGateway:
                 )
             else:
                 storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-            self._breakers[name] = pybreaker.CircuitBreaker(
+            self._breakers[name] = _ClockedBreaker(
+                self.clock,
+                self.config.breaker_reset_s,
                 fail_max=self.config.breaker_fail_max,
-                reset_timeout=self.config.breaker_reset_s,
                 exclude=[lambda exc: not _counts_as_failure(exc)],
                 state_storage=storage,
                 name=name,
@@ -216,9 +262,7 @@ class ProviderGateway:
         breaker = self.breaker(name)
         opened_at = breaker._state_storage.opened_at  # pybreaker keeps it only in its storage
         state = breaker.current_state
-        retry_at = None
-        if state == pybreaker.STATE_OPEN and opened_at is not None:
-            retry_at = opened_at + timedelta(seconds=breaker.reset_timeout)
+        retry_at = breaker.retry_at() if state == pybreaker.STATE_OPEN else None
         return BreakerState(state, breaker.fail_counter, opened_at, retry_at)
 
     async def breaker_state(self, name: str) -> BreakerState:

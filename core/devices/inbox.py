@@ -46,11 +46,11 @@ from tortoise.transactions import in_transaction
 
 from fithub.core.devices import store
 from fithub.core.devices.connections import (
-    ReauthRequired,
     drop_connection,
     read_tokens,
     refresh_tokens,
 )
+from fithub.core.devices.errors import ReauthRequired, Unconfirmed
 from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.jobs import request_sync
 from fithub.core.devices.models import (
@@ -84,10 +84,6 @@ PUSH_JOB = "devices.process_push"
 PUSHING_KINDS = OAUTH_KINDS | {"push_only"}  # file imports (Apple Health) have no vendor server
 CONFIRM_PAD = timedelta(days=1)  # fetched on each side of a record to see if the vendor has it
 CONFIRM_MAX_PAGES = 100  # per window: a vendor whose pages never end cannot confirm a delete
-
-
-class Unconfirmed(Exception):
-    """The vendor's answer cannot confirm a delete (unreadable items, endless pages)."""
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,17 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import Q
 
 from fithub.core.devices import recovery
-from fithub.core.devices.connections import ConnectionGone, ReauthRequired, purge_expired_states
-from fithub.core.devices.gateway import BreakerOpen, ProviderGateway
+from fithub.core.devices.connections import purge_expired_states
+from fithub.core.devices.errors import (
+    BreakerOpen,
+    ConnectionGone,
+    Deferred,
+    LeaseLost,
+    ReauthRequired,
+)
+from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog, SyncStatus
-from fithub.core.devices.sync import SKIPPED_UNGRANTED, Deferred, LeaseLost, SyncRun, summarise
+from fithub.core.devices.sync import SKIPPED_UNGRANTED, SyncRun, summarise
 from fithub.core.errors import FithubError
 from fithub.core.jobs import enqueue, job, job_runtime
 from fithub.core.leases import LEASE_S, RENEW_EVERY_S, lapsed, renewing

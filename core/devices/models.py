@@ -125,16 +125,55 @@ class SyncLog(Model):
         indexes = (("connection_id", "status"), ("status", "lease_expires_at"))
 
 
-class DeviceActivity(Model):
-    """A workout or activity session from a device vendor."""
+_TRAILING_COLUMNS = ("duplicate_of", "payload", "digest", "created_at", "updated_at")
+
+
+class DeviceRecord(Model):
+    """The columns every normalised device record shares (an abstract model, no table of its own).
+
+    Each record table adds its ``user`` (with its own reverse name) and its own columns. Tortoise
+    puts inherited columns first, so ``__init_subclass__`` moves the bookkeeping ones back to the
+    end: every table keeps, column for column, the layout its migration created.
+    """
 
     id = fields.BigIntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "fithub.User", related_name="device_activities", on_delete=fields.CASCADE
-    )
     user_id: int
     provider = fields.CharField(max_length=32)
     external_id = fields.CharField(max_length=128)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(
+        default=dict, description="as the vendor sent it"
+    )
+    digest = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        meta = cls._meta
+        for name in _TRAILING_COLUMNS:
+            if name in meta.fields_map:
+                meta.fields_map[name] = meta.fields_map.pop(name)
+                meta.fields_db_projection[name] = meta.fields_db_projection.pop(name)
+
+
+class DeduplicatedDeviceRecord(DeviceRecord):
+    """A device record another vendor may also report: ``duplicate_of`` marks the repeat."""
+
+    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
+
+    class Meta:
+        abstract = True
+
+
+class DeviceActivity(DeduplicatedDeviceRecord):
+    """A workout or activity session from a device vendor."""
+
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_activities", on_delete=fields.CASCADE
+    )
     start_time = fields.DatetimeField()
     end_time = fields.DatetimeField()
     sport = fields.CharField(max_length=64)
@@ -146,13 +185,6 @@ class DeviceActivity(Model):
     avg_heart_rate_bpm = fields.FloatField(null=True)
     max_heart_rate_bpm = fields.FloatField(null=True)
     intensity = fields.CharField(max_length=32, null=True)
-    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
-    payload: fields.Field[dict[str, Any]] = fields.JSONField(
-        default=dict, description="as the vendor sent it"
-    )
-    digest = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "device_activities"
@@ -160,16 +192,12 @@ class DeviceActivity(Model):
         indexes = (("user_id", "start_time"),)
 
 
-class DeviceDailySummary(Model):
+class DeviceDailySummary(DeduplicatedDeviceRecord):
     """One day of activity totals from a device vendor."""
 
-    id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="device_daily_summaries", on_delete=fields.CASCADE
     )
-    user_id: int
-    provider = fields.CharField(max_length=32)
-    external_id = fields.CharField(max_length=128)
     day = fields.DateField()
     steps = fields.IntField(null=True)
     active_calories_kcal = fields.FloatField(null=True)
@@ -178,13 +206,6 @@ class DeviceDailySummary(Model):
     active_minutes = fields.FloatField(null=True)
     resting_heart_rate_bpm = fields.FloatField(null=True)
     score = fields.FloatField(null=True)
-    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
-    payload: fields.Field[dict[str, Any]] = fields.JSONField(
-        default=dict, description="as the vendor sent it"
-    )
-    digest = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "device_daily_summaries"
@@ -192,26 +213,16 @@ class DeviceDailySummary(Model):
         indexes = (("user_id", "day"),)
 
 
-class DeviceSample(Model):
+class DeviceSample(DeviceRecord):
     """One measurement at one instant from a device vendor (heart rate, HRV, SpO2 and so on)."""
 
-    id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="device_samples", on_delete=fields.CASCADE
     )
-    user_id: int
-    provider = fields.CharField(max_length=32)
-    external_id = fields.CharField(max_length=128)
     kind = fields.CharEnumField(SampleKind, max_length=32)
     time = fields.DatetimeField()
     value = fields.FloatField()
     context = fields.CharField(max_length=32, null=True)
-    payload: fields.Field[dict[str, Any]] = fields.JSONField(
-        default=dict, description="as the vendor sent it"
-    )
-    digest = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "device_samples"
@@ -219,16 +230,12 @@ class DeviceSample(Model):
         indexes = (("user_id", "kind", "time"),)
 
 
-class DeviceSleepSession(Model):
+class DeviceSleepSession(DeduplicatedDeviceRecord):
     """A night or a nap from a device vendor, with its sleep stages."""
 
-    id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="device_sleep_sessions", on_delete=fields.CASCADE
     )
-    user_id: int
-    provider = fields.CharField(max_length=32)
-    external_id = fields.CharField(max_length=128)
     start_time = fields.DatetimeField()
     end_time = fields.DatetimeField()
     day = fields.DateField(null=True)
@@ -244,13 +251,6 @@ class DeviceSleepSession(Model):
     avg_heart_rate_bpm = fields.FloatField(null=True)
     lowest_heart_rate_bpm = fields.FloatField(null=True)
     avg_hrv_ms = fields.FloatField(null=True)
-    duplicate_of = fields.BigIntField(null=True, description="the row this one repeats")
-    payload: fields.Field[dict[str, Any]] = fields.JSONField(
-        default=dict, description="as the vendor sent it"
-    )
-    digest = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "device_sleep_sessions"
@@ -258,25 +258,15 @@ class DeviceSleepSession(Model):
         indexes = (("user_id", "start_time"),)
 
 
-class DeviceBodyMeasurement(Model):
+class DeviceBodyMeasurement(DeviceRecord):
     """A body measurement from a device vendor (weight, body fat, blood pressure and so on)."""
 
-    id = fields.BigIntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "fithub.User", related_name="device_body_measurements", on_delete=fields.CASCADE
     )
-    user_id: int
-    provider = fields.CharField(max_length=32)
-    external_id = fields.CharField(max_length=128)
     kind = fields.CharEnumField(BodyKind, max_length=32)
     time = fields.DatetimeField()
     value = fields.FloatField()
-    payload: fields.Field[dict[str, Any]] = fields.JSONField(
-        default=dict, description="as the vendor sent it"
-    )
-    digest = fields.CharField(max_length=32)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "device_body_measurements"

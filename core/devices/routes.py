@@ -8,7 +8,7 @@ from quart import Blueprint, Response, request
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
 from fithub.core.auth import client_info, current_user, require_auth
-from fithub.core.devices import connections, queries, services
+from fithub.core.devices import services
 from fithub.core.devices.presenters import connection_out, sync_out
 from fithub.core.devices.schemas import (
     CallbackIn,
@@ -44,7 +44,7 @@ async def list_devices() -> DevicesOut:
 @problems(503)
 async def connect(provider: str) -> tuple[ConnectOut, int]:
     """Start connecting: send the user to ``authorization_url``; the vendor returns to the callback."""
-    start = await connections.start_connect(runtime().devices, current_user(), provider)
+    start = await services.start_connect(runtime().devices, current_user(), provider)
     out = ConnectOut(provider=start.provider, authorization_url=start.authorization_url,
                      state=start.state, expires_at=start.expires_at)  # fmt: skip
     return out, 201
@@ -114,8 +114,9 @@ async def sync(provider: str, query_args: SyncQuery) -> tuple[SyncAccepted, int]
 @validate_response(SyncPage)
 async def list_syncs(provider: str, query_args: PageQuery) -> SyncPage:
     """The sync log of your connection, newest first."""
-    connection = await queries.connection_of(current_user(), provider)
-    rows, following = await queries.sync_logs(connection, query_args.limit, query_args.cursor)
+    rows, following = await services.sync_history(
+        current_user(), provider, query_args.limit, query_args.cursor
+    )
     return SyncPage(items=[sync_out(r, provider) for r in rows], next_cursor=following)
 
 
@@ -125,8 +126,7 @@ async def list_syncs(provider: str, query_args: PageQuery) -> SyncPage:
 @validate_response(SyncOut)
 async def get_sync(provider: str, sync_id: int) -> SyncOut:
     """One sync: its window, what it fetched and stored, and per data type what went wrong."""
-    connection = await queries.connection_of(current_user(), provider)
-    return sync_out(await queries.sync_log(connection, sync_id), provider)
+    return sync_out(await services.sync_detail(current_user(), provider, sync_id), provider)
 
 
 @bp.delete("/<provider:provider>")
@@ -134,5 +134,5 @@ async def get_sync(provider: str, sync_id: int) -> SyncOut:
 @require_auth()
 async def disconnect(provider: str) -> Response:
     """Disconnect: the grant is revoked at the vendor and the tokens deleted; your data stays."""
-    await connections.disconnect(runtime().devices, current_user(), provider, client_info())
+    await services.disconnect(runtime().devices, current_user(), provider, client_info())
     return Response(status=204)

@@ -26,13 +26,12 @@ from typing import Any, TypeVar
 from tortoise.transactions import in_transaction
 
 from fithub.core.devices.connections import (
-    ConnectionGone,
-    ReauthRequired,
     mark_reauth_required,
     read_tokens,
     refresh_tokens,
     rekey,
 )
+from fithub.core.devices.errors import ConnectionGone, Deferred, LeaseLost, ReauthRequired
 from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
 from fithub.core.devices.store import Counts, upsert_records
@@ -46,18 +45,6 @@ MAX_ERRORS_KEPT = 5
 DEFAULT_RETRY_AFTER = 60.0
 SKIPPED_UNGRANTED = "scope not granted"
 LOG_COUNTS = ("pages", "fetched", "inserted", "updated", "unchanged")
-
-
-class LeaseLost(Exception):
-    """Another run took the connection over (this one's lease lapsed): stop without writing."""
-
-
-class Deferred(Exception):
-    """Rate limited for longer than a job waits: run again after ``wait`` seconds."""
-
-    def __init__(self, wait: float) -> None:
-        super().__init__(f"rate limited for {wait:.0f} s")
-        self.wait = wait
 
 
 @dataclass

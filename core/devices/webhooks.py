@@ -13,19 +13,13 @@ import json
 from quart import Blueprint, Response, request
 from quart_schema import tag
 
-from fithub.core.devices import inbox
-from fithub.core.errors import BadRequest, FithubError
+from fithub.core.devices import services
 from fithub.core.openapi import problems, raw_query, responds
 from fithub.core.runtime import runtime
-from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.types import PushRequest
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
 JSON, VENDOR_JSON = "application/json", {"type": "object", "additionalProperties": True}
-
-
-class PushUnverified(FithubError):
-    status, code = 401, "push_unverified"
 
 
 @bp.route("/<provider:provider>", methods=["GET", "POST", "HEAD"])
@@ -49,14 +43,7 @@ async def receive(provider: str) -> Response:
         query={key: value for key, value in request.args.items()},
         body=body if isinstance(body, bytes) else body.encode(),
     )
-    try:
-        received = await inbox.receive(runtime().devices, provider, push)
-    except ProviderMalformedResponse as exc:
-        raise BadRequest(f"The {provider} push could not be read: {exc}",
-                         code="push_malformed") from exc  # fmt: skip
-    except ProviderError as exc:
-        raise PushUnverified(f"The {provider} push could not be verified: {exc}") from exc
-    result = received.result
+    result = await services.receive_push(runtime().devices, provider, push)
     if result.body is None:
         return Response(status=result.status)
     return Response(json.dumps(dict(result.body)), status=result.status,

@@ -17,7 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from fithub.core.coaching.access import trainers_of
+from fithub.core.accounts.relations import trainers_of
 from fithub.core.exercises.catalog import popularity
 from fithub.core.exercises.models import Exercise, ExerciseMuscle, ExerciseType
 from fithub.core.exercises.search import Candidate, Match, normalise, rank

@@ -13,15 +13,14 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fithub.core.accounts.models import User
+from fithub.core.accounts.relations import trainers_of
 from fithub.core.audit import services as audit
-from fithub.core.coaching.access import trainers_of
 from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from fithub.core.exercises.models import Exercise, ExerciseMuscle, Visibility
 from fithub.core.exercises.schemas import ExerciseCreate, ExerciseUpdate
 from fithub.core.exercises.search import normalise, search_text, slugify
 from fithub.core.problems import pydantic_errors
-from fithub.core.workouts.models import WorkoutExercise, WorkoutSet
 
 SLUG_ATTEMPTS = 5
 
@@ -185,12 +184,6 @@ async def update_exercise(
     return exercise
 
 
-async def _in_use(exercise_id: int) -> bool:
-    return await WorkoutExercise.exists(exercise_id=exercise_id) or await WorkoutSet.exists(
-        exercise_id=exercise_id
-    )
-
-
 async def delete_exercise(user: User, client: ClientInfo, exercise_id: int) -> None:
     """Delete one of ``user``'s custom exercises; Conflict while logged workouts use it."""
     exercise = await _own_exercise(user.id, exercise_id)
@@ -199,9 +192,7 @@ async def delete_exercise(user: User, client: ClientInfo, exercise_id: int) -> N
         "private instead.",
         code="exercise_in_use",
     )
-    if await _in_use(exercise.id):
-        raise in_use
-    try:
+    try:  # logged workouts refer to it with ON DELETE RESTRICT: the delete fails as a whole
         async with in_transaction():
             await exercise.delete()
             await audit.record(
@@ -212,5 +203,5 @@ async def delete_exercise(user: User, client: ClientInfo, exercise_id: int) -> N
                 target_id=exercise_id,
                 details={"name": exercise.name},
             )
-    except IntegrityError as exc:  # a set was logged against it meanwhile
+    except IntegrityError as exc:
         raise in_use from exc

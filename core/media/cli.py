@@ -12,7 +12,8 @@ from typing import Any, TextIO
 
 import click
 
-from fithub.core.media.containers import HEAD_BYTES, ContainerError, check_structure, sniff
+from fithub.core.media.containers import HEAD_BYTES, check_structure, sniff
+from fithub.core.media.errors import ContainerError
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import BinaryIO
 
+from fithub.core.media.errors import DamagedContainer
 from fithub.core.media.models import Container
 
 #: Bytes :func:`sniff` needs to decide (an ``ftyp`` box lists its brands early; EBML headers are
@@ -36,18 +37,6 @@ EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 EBML_DOCTYPE = 0x4282
 MATROSKA_SEGMENT = 0x18538067
 _MAX_TOP_LEVEL_BOXES = 1_000_000
-
-
-class ContainerError(ValueError):
-    """The bytes are not a supported video container, or the container is damaged."""
-
-
-class UnknownContainer(ContainerError):
-    """Not an MP4, MOV, WebM or Matroska file (whatever its name says)."""
-
-
-class DamagedContainer(ContainerError):
-    """A supported container that is cut short or lacks what a video needs."""
 
 
 def sniff(head: bytes) -> Container | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from fithub.core.media.errors import AnalysisFailed
 from fithub.plugins.types import ExerciseClassifier
 
 log = logging.getLogger("fithub.media")
@@ -30,14 +31,6 @@ log = logging.getLogger("fithub.media")
 #: Seconds between progress reports from the child.
 PROGRESS_EVERY_S = 0.5
 STDERR_LINES_KEPT = 20
-
-
-class AnalysisFailed(Exception):
-    """The clip could not be analysed; ``kind`` says why, the message says it to people."""
-
-    def __init__(self, message: str, kind: str = "failed") -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def exercise_classifiers() -> dict[str, ExerciseClassifier]:

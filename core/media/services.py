@@ -32,9 +32,10 @@ from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound, ValidationFailed
 from fithub.core.events import services as events
 from fithub.core.leases import RENEW_EVERY_S, lease_until, renewing, worker_id
-from fithub.core.media.containers import ContainerError, check_structure
+from fithub.core.media.containers import check_structure
+from fithub.core.media.errors import AnalysisFailed, ContainerError
 from fithub.core.media.models import Video, VideoStatus
-from fithub.core.media.runner import AnalysisFailed, run_analysis
+from fithub.core.media.runner import run_analysis
 from fithub.core.media.storage import media_storage
 from fithub.core.media.uploads import ReceivedUpload
 from fithub.vision.analysis import probe_video

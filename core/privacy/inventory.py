@@ -115,7 +115,7 @@ TABLES: dict[str, Table] = {
     "workout_templates": Table(),
     "exercise_muscles": Table(),
     # The clips themselves are not in the export (up to 100 MB each); account deletion removes
-    # them from media storage after the rows (AccountService.delete_account).
+    # them from media storage after the rows (privacy.services.delete_account).
     "videos": Table(omit=("storage_key", "job_token", "worker")),
     "exercises": Table(erase="delete_unshared"),
     "domain_events": Table(),

@@ -1,4 +1,4 @@
-"""HTTP routes for personal data exports (account deletion is ``DELETE /users/me``)."""
+"""HTTP routes for personal data rights: exports, and deleting the account (``DELETE /users/me``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring
+from quart_schema import tag, validate_querystring, validate_request
 
+from fithub.core.accounts.schemas import AccountDeletion
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.openapi import problems, responds
 from fithub.core.privacy import services
@@ -92,3 +93,16 @@ async def export_full() -> Response:
     )
     response.timeout = SEND_TIMEOUT_S
     return response
+
+
+@bp.delete("/users/me")
+@tag(["users"])
+@require_auth()
+@validate_request(AccountDeletion)
+async def delete_me(data: AccountDeletion) -> Response:
+    """Delete your account and everything attached to it. Confirm with your password."""
+    found = runtime()
+    await services.delete_account(
+        found.accounts, found.devices, current_user(), client_info(), password=data.password
+    )
+    return Response(status=204)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from tempfile import SpooledTemporaryFile
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -18,10 +18,16 @@ from fithub.core import sql
 from fithub.core.accounts.models import User
 from fithub.core.audit import services as audit
 from fithub.core.context import ClientInfo
+from fithub.core.devices.connections import revoke_all
 from fithub.core.errors import Conflict, NotFound, RateLimited
 from fithub.core.exercises.models import Exercise, Visibility
+from fithub.core.media import services as media
 from fithub.core.privacy import exports, inventory
 from fithub.core.ratelimit import Limiter
+
+if TYPE_CHECKING:
+    from fithub.core.accounts.services import AccountService
+    from fithub.core.devices.gateway import ProviderGateway
 
 EXPORTS_PER_WINDOW = 3
 EXPORT_WINDOW_S = 3600
@@ -105,10 +111,30 @@ def _iso(value: datetime | None) -> str | None:
 # -- erasure ------------------------------------------------------------------------------------
 
 
+async def delete_account(
+    accounts: AccountService,
+    gateway: ProviderGateway,
+    user: User,
+    client: ClientInfo,
+    *,
+    password: str,
+) -> None:
+    """Erase the account and all its data once ``password`` is checked (AuthRequired if wrong).
+
+    The user's vendor grants are revoked first (best effort), then every row goes
+    (:func:`erase_user`), then the stored media files those rows named.
+    """
+    await accounts.check_password(user, password)
+    await revoke_all(gateway, user)
+    files = await media.stored_keys(user.id)
+    await erase_user(user.id, client)
+    await media.delete_stored(accounts.settings, files)
+
+
 async def erase_user(user_id: int, client: ClientInfo) -> dict[str, int]:
     """Remove or anonymise all of one account's data in one transaction; return rows per table.
 
-    Called by ``AccountService.delete_account`` once the password is checked. Every table follows
+    Called by :func:`delete_account` once the password is checked. Every table follows
     its rule in ``inventory.TABLES``: the user's rows are deleted in an order that never breaks a
     foreign key; audit events keep no link to the account; exercises other users' data refers to
     are kept under a placeholder owner. ``client`` is deliberately not recorded: the one audit

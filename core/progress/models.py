@@ -1,4 +1,4 @@
-"""Tortoise models for personal records and goals."""
+"""Tortoise models for goals (personal records are the workouts' own: core/workouts/models.py)."""
 
 from __future__ import annotations
 
@@ -8,44 +8,12 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+# migrations/0002 imports RecordKind from here; the records moved to the workouts layer.
+from fithub.core.workouts.models import RecordKind as RecordKind
+
 if TYPE_CHECKING:
     from fithub.core.accounts.models import User
     from fithub.core.exercises.models import Exercise
-
-
-class RecordKind(StrEnum):
-    MAX_WEIGHT = "max_weight"  # heaviest weight lifted for at least one rep
-    MAX_REPS_AT_WEIGHT = "max_reps_at_weight"  # most reps at a given weight
-    BEST_E1RM = "best_e1rm"  # best estimated one-repetition maximum (Epley)
-    MAX_SESSION_VOLUME = "max_session_volume"  # most reps x weight for the exercise in one workout
-    LONGEST_DISTANCE = "longest_distance"
-    LONGEST_DURATION = "longest_duration"
-    FASTEST_PACE = "fastest_pace"  # seconds per km, lower is better
-
-
-class PersonalRecord(Model):
-    """A record as it stood when set: superseded records stay as history."""
-
-    id = fields.BigIntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "fithub.User", related_name="records", on_delete=fields.CASCADE
-    )
-    user_id: int
-    exercise: fields.ForeignKeyRelation[Exercise] = fields.ForeignKeyField(
-        "fithub.Exercise", related_name="records", on_delete=fields.CASCADE
-    )
-    exercise_id: int
-    kind = fields.CharEnumField(RecordKind, max_length=24)
-    value = fields.FloatField()
-    weight_kg = fields.FloatField(null=True, description="the weight, for max_reps_at_weight")
-    previous_value = fields.FloatField(null=True)
-    workout_id = fields.BigIntField()
-    set_id = fields.BigIntField(null=True)
-    achieved_at = fields.DatetimeField()
-
-    class Meta:
-        table = "personal_records"
-        indexes = (("user_id", "exercise_id", "kind"), ("user_id", "achieved_at"))
 
 
 class GoalKind(StrEnum):

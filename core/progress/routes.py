@@ -13,10 +13,10 @@ from fithub.core.auth import current_user, require_auth
 from fithub.core.exercises.services import visible_exercises
 from fithub.core.pagination import PageQuery, paginate
 from fithub.core.progress import analytics
-from fithub.core.progress.models import PersonalRecord, RecordKind
 from fithub.core.units import from_kg, weight_unit
+from fithub.core.workouts.ids import ids_in_range
+from fithub.core.workouts.models import PersonalRecord, RecordKind
 from fithub.core.workouts.presenters import record_out
-from fithub.core.workouts.routes import ids_in_range
 from fithub.core.workouts.schemas import MAX_INT, RecordOut, UtcDatetime
 
 bp = Blueprint("progress", __name__, url_prefix="/api/v1")

@@ -13,7 +13,7 @@ from fithub.core.accounts.models import Role
 from fithub.core.auth import require_auth
 from fithub.core.db import ping_db
 from fithub.core.docs_ui import INDEX_CSP, render_page
-from fithub.core.errors import FithubError
+from fithub.core.errors import NotReady
 from fithub.core.jobs import broker_ping, enqueue
 from fithub.core.openapi import problems
 from fithub.core.runtime import runtime
@@ -55,10 +55,6 @@ class PluginList(BaseModel):
 class JobAccepted(BaseModel):
     job: str
     message_id: str
-
-
-class NotReady(FithubError):
-    status, code = 503, "not_ready"
 
 
 def _index() -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fithub.core.accounts.models import UnitSystem
-from fithub.core.progress.formulas import epley
 from fithub.core.units import distance_unit, to_kg, to_m, weight_unit
+from fithub.core.workouts.formulas import epley
 
 
 def weight_kg(value: float | None, unit: str | None, units: UnitSystem) -> float | None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fithub.core.accounts.models import UnitSystem
-from fithub.core.progress.models import PersonalRecord, RecordKind
 from fithub.core.units import distance_unit, from_kg, from_m, weight_unit
-from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet
+from fithub.core.workouts.models import (
+    PersonalRecord,
+    RecordKind,
+    Workout,
+    WorkoutExercise,
+    WorkoutSet,
+)
 from fithub.core.workouts.schemas import (
     EntryOut,
     RecordOut,

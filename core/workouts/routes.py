@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
 from fithub.core.auth import client_info, current_user, require_auth
-from fithub.core.errors import NotFound
 from fithub.core.workouts import services, sets
+from fithub.core.workouts.ids import ids_in_range
 from fithub.core.workouts.presenters import record_out, set_out
 from fithub.core.workouts.schemas import (
-    MAX_BIGINT,
-    MAX_INT,
     CloneRequest,
     EntryCreate,
     EntryUpdate,
@@ -27,16 +25,6 @@ from fithub.core.workouts.schemas import (
 )
 
 bp = Blueprint("workouts", __name__, url_prefix="/api/v1")
-
-
-async def ids_in_range() -> None:
-    """404 for an id in the URL that no row can have (the database would refuse the number)."""
-    for name, value in (request.view_args or {}).items():
-        limit = MAX_INT if name == "exercise_id" else MAX_BIGINT
-        if isinstance(value, int) and value > limit:
-            raise NotFound(f"No {name.removesuffix('_id')} {value}.")
-
-
 bp.before_request(ids_in_range)
 
 

@@ -11,16 +11,23 @@ from tortoise.transactions import in_transaction
 
 from fithub.core.accounts.models import User
 from fithub.core.audit import services as audit
-from fithub.core.coaching import services as coaching
 from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound
 from fithub.core.events.services import emit
 from fithub.core.exercises.services import visible_exercises
 from fithub.core.pagination import paginate
-from fithub.core.progress.records import records_for_row
 from fithub.core.workouts import presenters
+from fithub.core.workouts.completion import fulfil_assignments
 from fithub.core.workouts.inputs import set_columns
-from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet, WorkoutStatus
+from fithub.core.workouts.models import (
+    PersonalRecord,
+    RecordKind,
+    Workout,
+    WorkoutExercise,
+    WorkoutSet,
+    WorkoutStatus,
+)
+from fithub.core.workouts.records import records_for_row, refresh_session_volume
 from fithub.core.workouts.schemas import (
     CloneRequest,
     EntryCreate,
@@ -236,14 +243,14 @@ async def update_workout(
 
 
 async def _completed(conn: BaseDBAsyncClient, workout: Workout) -> None:
-    """Announce a completed workout and let coaching mark assignments it fulfils."""
+    """Announce a completed workout; registered fulfillers mark its assignments (.completion)."""
     exercise_ids = set(
         await WorkoutExercise.filter(workout_id=workout.id)
         .using_db(conn)
         .values_list("exercise_id", flat=True)
     )
     assert workout.completed_at is not None
-    fulfilled = await coaching.on_workout_completed(
+    fulfilled = await fulfil_assignments(
         conn,
         user_id=workout.user_id,
         workout_id=workout.id,
@@ -260,8 +267,6 @@ async def _completed(conn: BaseDBAsyncClient, workout: Workout) -> None:
 
 
 async def delete_workout(user: User, client: ClientInfo, workout_id: int) -> None:
-    from fithub.core.progress.models import PersonalRecord
-
     async with in_transaction() as conn:
         workout = await owned_workout(user.id, workout_id, conn)
         await PersonalRecord.filter(user_id=user.id, workout_id=workout.id).using_db(conn).delete()
@@ -404,9 +409,6 @@ async def _move_entry(conn: BaseDBAsyncClient, entry: WorkoutExercise, position:
 
 
 async def delete_entry(user: User, client: ClientInfo, workout_id: int, entry_id: int) -> None:
-    from fithub.core.progress.models import PersonalRecord, RecordKind
-    from fithub.core.progress.records import refresh_session_volume
-
     async with in_transaction() as conn:
         await owned_workout(user.id, workout_id, conn)
         entry = (

@@ -15,11 +15,17 @@ from fithub.core.audit import services as audit
 from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound, ValidationFailed
 from fithub.core.exercises.services import visible_exercises
-from fithub.core.progress.models import PersonalRecord, RecordKind
-from fithub.core.progress.records import records_for_row, refresh_session_volume
 from fithub.core.sql import Params, dialect
 from fithub.core.workouts.inputs import derived, distance_m, set_columns, weight_kg
-from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet, WorkoutStatus
+from fithub.core.workouts.models import (
+    PersonalRecord,
+    RecordKind,
+    Workout,
+    WorkoutExercise,
+    WorkoutSet,
+    WorkoutStatus,
+)
+from fithub.core.workouts.records import records_for_row, refresh_session_volume
 from fithub.core.workouts.schemas import SetCreate, SetUpdate
 from fithub.core.workouts.services import now
 

@@ -8,8 +8,8 @@ from quart_schema import tag, validate_querystring, validate_request, validate_r
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.pagination import PageQuery, paginate
 from fithub.core.workouts import services, templates
+from fithub.core.workouts.ids import ids_in_range
 from fithub.core.workouts.models import WorkoutPlan, WorkoutTemplate
-from fithub.core.workouts.routes import ids_in_range
 from fithub.core.workouts.schemas import (
     PlanCreate,
     PlanOut,

@@ -10,8 +10,8 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fithub.core.accounts.models import User
+from fithub.core.accounts.relations import trainers_of
 from fithub.core.audit import services as audit
-from fithub.core.coaching.access import trainers_of
 from fithub.core.context import ClientInfo
 from fithub.core.errors import NotFound, ValidationFailed
 from fithub.core.exercises.models import Visibility

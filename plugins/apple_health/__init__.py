@@ -15,11 +15,10 @@ Either way there is nothing to fetch and nobody to sign in with: the OAuth metho
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import Any, ClassVar
 
 from fithub.plugins import hookimpl
-from fithub.plugins.apple_health import const
+from fithub.plugins.apple_health import const, importer
 from fithub.plugins.apple_health.batch import BatchOutcome, SleepPiece, item_records
 from fithub.plugins.apple_health.batch import normalise_batch as _normalise_batch
 from fithub.plugins.apple_health.export import (
@@ -30,9 +29,9 @@ from fithub.plugins.apple_health.export import (
 )
 from fithub.plugins.apple_health.mapping import BadField, Skip
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
+from fithub.plugins.provider import ProviderBase
 from fithub.plugins.records import Record
 from fithub.plugins.types import (
-    AuthKind,
     AuthorizationCallback,
     AuthorizationRequest,
     AuthorizationStart,
@@ -41,10 +40,8 @@ from fithub.plugins.types import (
     FetchQuery,
     Page,
     PluginHost,
-    ProviderContext,
     PushRequest,
     PushResult,
-    RateLimit,
     TokenSet,
 )
 
@@ -54,23 +51,11 @@ NO_SIGN_IN = ("Apple Health has no sign-in: upload the Health app's export or le
               "push samples")  # fmt: skip
 
 
-class AppleHealthProvider:
+class AppleHealthProvider(ProviderBase):
     """Apple Health (HealthKit): export files and pushed samples, never fetched."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    # "file_import": the person brings the data. The phone app's batch is pushed by the person's
-    # own authenticated app, not by a vendor server, so it is not "push_only" (webhooks).
-    auth_kind: ClassVar[AuthKind] = "file_import"
-    scopes: ClassVar[tuple[str, ...]] = ()
-    data_types: ClassVar[tuple[DataType, ...]] = const.DATA_TYPES
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = {}
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = ()
-    max_window: ClassVar[timedelta] = timedelta(days=3650)
+    spec = const.SPEC
     max_batch_records: ClassVar[int] = const.MAX_BATCH_RECORDS
-
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
 
     # -- what fithub calls for other providers: nothing to do here --------------------------------
 
@@ -117,6 +102,14 @@ class AppleHealthProvider:
     inspect_export = staticmethod(inspect_export)
     open_export = staticmethod(open_export)
     reader = ExportReader
+
+    # -- the FileImporter capability (fithub.plugins.types), through importer.py ---------------------
+
+    import_description: ClassVar[str] = importer.DESCRIPTION
+    import_unsupported: ClassVar[str] = importer.UNSUPPORTED
+    sniff_import = staticmethod(importer.sniff_import)
+    inspect_import = staticmethod(importer.inspect_import)
+    read_import = staticmethod(importer.read_import)
 
 
 @hookimpl

@@ -16,24 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fithub.plugins.apple_health import const, mapping
 from fithub.plugins.apple_health.aggregate import SleepSamples
 from fithub.plugins.apple_health.mapping import BadField, Skip
 from fithub.plugins.records import Activity, Record, record_problems
+from fithub.plugins.types import BatchOutcome
+
+__all__ = ["BatchOutcome", "SleepPiece", "item_records", "normalise_batch"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-@dataclass
-class BatchOutcome:
-    """The records of a batch, what was skipped (reason -> count), and per-item field errors."""
-
-    records: list[Record] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)
-    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (index, field, message)
 
 
 def _text(item: Mapping[str, Any], key: str, *, required: bool = True) -> str | None:

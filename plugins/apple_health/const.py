@@ -7,8 +7,10 @@ Apple Health has no cloud API (shared vendors reference 2.9): data arrives as th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.records import BodyKind, SampleKind, SleepStageKind
 from fithub.plugins.types import DataType
 
@@ -169,9 +171,14 @@ DURATION_UNITS: Units = {"min": (60.0, 0.0), "s": (1.0, 0.0), "hr": (3600.0, 0.0
 MAX_BATCH_RECORDS = 1000  # records one POST .../batch may carry
 HK_ID_PREFIX = "hk:"  # external ids of pushed samples: "hk:" + the HealthKit UUID
 
-# The data types Apple Health data is stored under (nothing is fetched: see docs).
+# The data types Apple Health data is stored under (nothing is fetched: see docs). HRV only when
+# this fithub can store SDNN (see HRV_SDNN): a declared type must be one an import can produce.
 DATA_TYPES: tuple[DataType, ...] = (
     DataType.ACTIVITIES, DataType.DAILY, DataType.HEART_RATE, DataType.SLEEP, DataType.BODY,
-    DataType.HRV, DataType.SPO2,
+    *((DataType.HRV,) if HRV_SDNN is not None else ()), DataType.SPO2,
 )  # fmt: skip
+# "file_import": the person brings the data. The phone app's batch is pushed by the person's own
+# authenticated app, not by a vendor server, so it is not "push_only" (webhooks).
+SPEC = ProviderSpec(NAME, DISPLAY_NAME, "file_import", data_types=DATA_TYPES,
+                    max_window=timedelta(days=3650))  # fmt: skip
 MAX_SKIP_REASONS = 100  # distinct skip reasons counted one by one; the rest as "other"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import (  # type: ignore[import-untyped]  # no stubs shipped
@@ -22,29 +22,39 @@ from defusedxml import (  # type: ignore[import-untyped]  # no stubs shipped
 from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyped]
 
 from fithub.plugins.apple_health import const
-from fithub.plugins.errors import ProviderMalformedResponse
+from fithub.plugins.types import ImportRefusal, ImportRefused
 
 Item = tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]  # tag, attributes, children
 
 
-class ExportUnreadable(ProviderMalformedResponse):
+class ExportUnreadable(ImportRefused):
     """The file is not a readable Apple Health export (damaged, cut short, not well-formed)."""
+
+    reason: ClassVar[ImportRefusal] = "unreadable"
 
 
 class NotAnExport(ExportUnreadable):
     """The file is readable but is not an Apple Health export."""
 
+    reason: ClassVar[ImportRefusal] = "not_recognised"
+
 
 class UnknownFormat(NotAnExport):
     """The file is neither a zip archive nor an XML document."""
+
+    reason: ClassVar[ImportRefusal] = "unsupported"
 
 
 class UnsafeExport(ExportUnreadable):
     """The XML declares entities or names an external DTD: refused (an XML bomb or XXE)."""
 
+    reason: ClassVar[ImportRefusal] = "unsafe"
+
 
 class ExportTooLarge(ExportUnreadable):
     """The XML is larger than the limit fithub reads."""
+
+    reason: ClassVar[ImportRefusal] = "too_large"
 
 
 # -- the parser -----------------------------------------------------------------------------------

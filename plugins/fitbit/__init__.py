@@ -12,41 +12,16 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
 
-from fithub.plugins import hookimpl
+from fithub.plugins import types
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderMalformedResponse
 from fithub.plugins.fitbit import const, mapping
 from fithub.plugins.fitbit.client import FitbitClient
-from fithub.plugins.records import Record
-from fithub.plugins.types import (
-    AuthKind,
-    AuthorizationCallback,
-    AuthorizationRequest,
-    AuthorizationStart,
-    DataType,
-    DeviceProvider,
-    FetchQuery,
-    Page,
-    PluginHost,
-    ProviderContext,
-    PushEvent,
-    PushRequest,
-    PushResult,
-    RateLimit,
-    TokenSet,
-)
-
-NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
-    DataType.DAILY: mapping.daily,
-    DataType.ACTIVITIES: mapping.activity,
-    DataType.HEART_RATE: mapping.heart_rate,
-    DataType.SLEEP: mapping.sleep,
-    DataType.BODY: mapping.body,
-}
+from fithub.plugins.provider import OAuth2Provider, device_providers, normalisers_in
+from fithub.plugins.types import DataType
 
 
 def push_window(day: date, now: datetime) -> tuple[datetime, datetime]:
@@ -58,43 +33,26 @@ def push_window(day: date, now: datetime) -> tuple[datetime, datetime]:
     return start, max(end, start + timedelta(seconds=1))
 
 
-class FitbitProvider:
+class FitbitProvider(OAuth2Provider[FitbitClient]):
     """Fitbit: see plugins/fitbit/client.py for how each data type is read and paged."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    auth_kind: ClassVar[AuthKind] = "oauth2_pkce"
-    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
-    data_types: ClassVar[tuple[DataType, ...]] = const.DATA_TYPES
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
-    max_window: ClassVar[timedelta] = const.MAX_WINDOW
-    pushes_signed: ClassVar[bool] = True  # HMAC-SHA1 over the body: deletes are acted on
+    spec = const.SPEC
+    refused_error = ProviderAuthFailed
+    normalisers = normalisers_in(mapping)
+    malformed_errors = (ValueError, TypeError, KeyError, OverflowError)
+    item_keys = ("logId", const.DATE_KEY)
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
-        self.client = FitbitClient(context)
-
-    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
-        url = self.client.authorize_url(request.state, request.redirect_uri, request.scopes,
-                                        request.code_challenge)  # fmt: skip
-        return AuthorizationStart(url=url)
-
-    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
-        if not callback.code:
-            error = callback.params.get("error", "no code")
-            raise ProviderAuthFailed(f"Fitbit sent the user back without a code ({error[:50]})")
-        tokens = await self.client.exchange(callback.code, callback.redirect_uri,
-                                            callback.code_verifier, self.scopes)  # fmt: skip
+    async def connected(self, tokens: types.TokenSet) -> types.TokenSet:
+        """With the person's time zone, then (with the option) subscribed to notifications."""
         tokens = await self._with_zone(tokens)
         await self._subscribe(tokens)
         return tokens
 
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
+    async def refresh(self, tokens: types.TokenSet) -> types.TokenSet:
         # The old refresh token is spent now: nothing after this may lose the new one.
         return await self._with_zone(await self.client.refresh(tokens))
 
-    async def _with_zone(self, tokens: TokenSet) -> TokenSet:
+    async def _with_zone(self, tokens: types.TokenSet) -> types.TokenSet:
         """Keep the person's time zone (Fitbit's local times need it); best effort."""
         if "profile" not in tokens.scopes:
             return tokens
@@ -111,7 +69,7 @@ class FitbitProvider:
             extra[const.EXTRA_OFFSET] = str(offset)
         return replace(tokens, extra=extra)
 
-    async def _subscribe(self, tokens: TokenSet) -> None:
+    async def _subscribe(self, tokens: types.TokenSet) -> None:
         """With the ``subscribe`` option: ask Fitbit to notify fithub's webhook; best effort."""
         options = self.context.credentials.options
         if str(options.get(const.SUBSCRIBE_OPTION, "")).lower() not in ("1", "true", "yes"):
@@ -124,10 +82,7 @@ class FitbitProvider:
             except ProviderError as exc:  # polling still works without notifications
                 self.context.logger.warning("Fitbit %s subscription failed: %s", collection, exc)
 
-    async def revoke(self, tokens: TokenSet) -> None:
-        await self.client.revoke(tokens)
-
-    async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+    async def fetch_page(self, tokens: types.TokenSet, query: types.FetchQuery) -> types.Page:
         start, end, token = query.start, query.end, query.page_token
         if query.data_type is DataType.DAILY:
             return await self.client.daily_page(tokens, start, end, token)
@@ -141,19 +96,9 @@ class FitbitProvider:
                                                    start, end, token)  # fmt: skip
         if query.data_type is DataType.BODY:
             return await self.client.weight_page(tokens, start, end, token)
-        raise ProviderError(f"Fitbit does not offer {query.data_type}")
+        raise self.unsupported(query.data_type)
 
-    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
-        normaliser = NORMALISERS.get(data_type)
-        if normaliser is None:
-            raise ProviderError(f"Fitbit does not offer {data_type}")
-        try:
-            return normaliser(item)
-        except (ValueError, TypeError, KeyError, OverflowError) as exc:
-            ident = item.get("logId") or item.get(const.DATE_KEY) or "?"
-            raise ProviderMalformedResponse(f"Fitbit {data_type} item {ident}: {exc}") from exc
-
-    async def handle_push(self, request: PushRequest) -> PushResult:
+    async def handle_push(self, request: types.PushRequest) -> types.PushResult:
         """Fitbit's subscriber verification (GET ?verify=) and signed notifications (POST).
 
         The verification answers 204 for the configured code and 404 for any other, as Fitbit
@@ -167,7 +112,7 @@ class FitbitProvider:
             if "verify" not in request.query:
                 raise ProviderError("Fitbit subscriber verification: no verify code was sent")
             matches = hmac.compare_digest(request.query["verify"].encode(), expected.encode())
-            return PushResult(status=204 if matches else 404)
+            return types.PushResult(status=204 if matches else 404)
         if request.method != "POST":
             raise ProviderError(f"Fitbit webhooks do not use {request.method}")
         key = f"{self.context.credentials.client_secret}&".encode()
@@ -176,9 +121,9 @@ class FitbitProvider:
         if not signature or not hmac.compare_digest(base64.b64encode(digest),
                                                     signature.encode()):  # fmt: skip
             raise ProviderError("Fitbit notification signature does not match")
-        return PushResult(status=204, events=tuple(self._events(request.body)))
+        return types.PushResult(status=204, events=tuple(self._events(request.body)))
 
-    def _events(self, raw: bytes) -> list[PushEvent]:
+    def _events(self, raw: bytes) -> list[types.PushEvent]:
         try:
             body = json.loads(raw)
         except ValueError as exc:
@@ -186,7 +131,7 @@ class FitbitProvider:
         if not isinstance(body, list):
             raise ProviderMalformedResponse("Fitbit notification body is not a JSON array")
         now = datetime.now(UTC)
-        events: list[PushEvent] = []
+        events: list[types.PushEvent] = []
         for entry in body:
             if not isinstance(entry, Mapping):
                 raise ProviderMalformedResponse("a Fitbit notification is not an object")
@@ -194,7 +139,7 @@ class FitbitProvider:
             if not isinstance(owner, str) or not owner or not isinstance(collection, str):
                 raise ProviderMalformedResponse("a Fitbit notification lacks ownerId or type")
             if collection in const.DEAUTHORIZE_COLLECTIONS:
-                events.append(PushEvent(owner, None, action="deauthorize"))
+                events.append(types.PushEvent(owner, None, action="deauthorize"))
                 continue
             data_types = const.PUSH_DATA_TYPES.get(collection)
             if data_types is None:
@@ -204,10 +149,8 @@ class FitbitProvider:
             except ValueError as exc:
                 raise ProviderMalformedResponse("a Fitbit notification has no valid date") from exc
             start, end = push_window(day, now)
-            events.extend(PushEvent(owner, t, start=start, end=end) for t in data_types)
+            events.extend(types.PushEvent(owner, t, start=start, end=end) for t in data_types)
         return events
 
 
-@hookimpl
-def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
-    return [FitbitProvider]
+register_device_providers = device_providers(FitbitProvider)

@@ -16,20 +16,20 @@ types of an error body ever reach an exception message.
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urlencode
 
-import aiohttp
 from yarl import URL
 
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderMalformedResponse
 from fithub.plugins.fitbit import const
 from fithub.plugins.fitbit.mapping import zone
 from fithub.plugins.http import VendorHTTP
-from fithub.plugins.oauth import token_request, token_set_from_response
-from fithub.plugins.types import AppCredentials, Page, ProviderContext, TokenSet
+from fithub.plugins.oauth import OAuth2Client, bearer
+from fithub.plugins.provider import day_token
+from fithub.plugins.types import Page, TokenSet
 
 Json = Mapping[str, Any]
 
@@ -51,18 +51,8 @@ def error_types(text: str) -> str:
 class FitbitHTTP(VendorHTTP):
     """VendorHTTP whose error messages carry Fitbit's error types only."""
 
-    def check_status(
-        self,
-        method: str,
-        url: str,
-        status: int,
-        headers: Any,
-        text: str,
-        auth_statuses: Container[int] = (401,),
-    ) -> None:
-        if status >= 400:
-            text = json.dumps({"detail": error_types(text)})
-        super().check_status(method, url, status, headers, text, auth_statuses)
+    def detail(self, text: str) -> str:
+        return error_types(text)
 
 
 def local_days(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date] | None:
@@ -70,18 +60,6 @@ def local_days(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date] 
     if end <= start:
         return None
     return start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
-
-
-def _next_day(token: str | None, first: date, last: date) -> date:
-    if token is None:
-        return first
-    try:
-        day = date.fromisoformat(token)
-    except ValueError as exc:
-        raise ProviderError("Fitbit: the page token is not a day") from exc
-    if not first <= day <= last:
-        raise ProviderError("Fitbit: the page token is outside the window")
-    return day
 
 
 def user_zone(tokens: TokenSet) -> tzinfo:
@@ -103,110 +81,28 @@ def _objects(value: Any, what: str) -> list[Json]:
     return list(value)
 
 
-class FitbitClient:
+class FitbitClient(OAuth2Client):
     """One process's client for Fitbit; stateless per user (tokens are passed in)."""
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.credentials: AppCredentials = context.credentials
-        self.http = FitbitHTTP(context.session, const.DISPLAY_NAME, timeout_s=context.timeout_s,
-                               retry_after_headers=const.RETRY_AFTER_HEADERS)  # fmt: skip
-        creds = context.credentials
-        self.api_base = (creds.base_url or const.API_BASE).rstrip("/")
-        self.auth_base = (creds.auth_base_url or creds.base_url or const.AUTH_BASE).rstrip("/")
+    http_class = FitbitHTTP
 
-    # -- OAuth 2.0 ---------------------------------------------------------------------------------
-
-    def authorize_url(self, state: str, redirect_uri: str, scopes: tuple[str, ...],
-                      code_challenge: str | None) -> str:  # fmt: skip
-        query = {
-            "response_type": "code",
-            "client_id": self.credentials.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": " ".join(scopes),
-            "state": state,
-        }
-        if code_challenge:
-            query |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
-        return f"{self.auth_base}{const.AUTHORIZE_PATH}?{urlencode(query)}"
-
-    async def _token(self, form: dict[str, str], previous: TokenSet | None,
-                     scopes: tuple[str, ...]) -> TokenSet:  # fmt: skip
-        body = await token_request(
-            self.http,
-            f"{self.api_base}{const.TOKEN_PATH}",
-            form,
-            basic_auth=(self.credentials.client_id, self.credentials.client_secret),
-        )
-        tokens = token_set_from_response(
-            body, vendor=const.DISPLAY_NAME, previous=previous, requested_scopes=scopes
-        )
+    def tokens_from(
+        self, body: Mapping[str, Any], previous: TokenSet | None, scopes: tuple[str, ...]
+    ) -> TokenSet:
+        """The answer names the Fitbit ``user_id``; Fitbit rotates the refresh token."""
+        tokens = super().tokens_from(body, previous, scopes)
         user_id = body.get("user_id")
         if not isinstance(user_id, str) or not user_id:
             raise ProviderMalformedResponse("Fitbit: the token response has no user_id")
         if previous is not None and previous.external_user_id not in (None, user_id):
             raise ProviderAuthFailed("Fitbit: the refreshed grant belongs to another user")
-        return TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=tokens.expires_at,
-            scopes=tokens.scopes,
-            external_user_id=user_id,
-            token_type=tokens.token_type,
-            extra=tokens.extra,
-        )
-
-    async def exchange(self, code: str, redirect_uri: str, verifier: str | None,
-                       scopes: tuple[str, ...]) -> TokenSet:  # fmt: skip
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "client_id": self.credentials.client_id,
-        }
-        if verifier:
-            form["code_verifier"] = verifier
-        return await self._token(form, None, scopes)
-
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        """New tokens; Fitbit rotates the refresh token (the one sent stops working)."""
-        if not tokens.refresh_token:
-            raise ProviderAuthFailed("Fitbit: no refresh token to renew the access token with")
-        form = {
-            "grant_type": "refresh_token",
-            "refresh_token": tokens.refresh_token,
-        }
-        return await self._token(form, tokens, tokens.scopes)
-
-    async def revoke(self, tokens: TokenSet) -> None:
-        """Revoking either token ends the whole grant; an unknown token is already revoked.
-
-        The refresh token is sent when there is one: unlike the access token it cannot have
-        expired, so the grant ends even when the access token is stale.
-        """
-        try:
-            await self.http.request(
-                "POST",
-                f"{self.api_base}{const.REVOKE_PATH}",
-                data={"token": tokens.refresh_token or tokens.access_token},
-                headers={
-                    "Authorization": aiohttp.encode_basic_auth(
-                        self.credentials.client_id, self.credentials.client_secret
-                    )
-                },
-                expect_json=False,
-                auth_statuses=(400, 401),
-            )
-        except ProviderAuthFailed:
-            return
+        return replace(tokens, external_user_id=user_id)
 
     # -- reads ---------------------------------------------------------------------------------------
 
-    def _auth(self, tokens: TokenSet) -> dict[str, str]:
-        return {"Authorization": f"Bearer {tokens.access_token}"}
-
     async def _get(self, tokens: TokenSet, url: str, params: Mapping[str, str] | None = None,
                    what: str = "") -> Json:  # fmt: skip
-        body = await self.http.get_json(url, params=params, headers=self._auth(tokens))
+        body = await self.http.get_json(url, params=params, headers=bearer(tokens))
         if not isinstance(body, Mapping):
             raise ProviderMalformedResponse(f"Fitbit {what}: the answer is not a JSON object")
         return body
@@ -222,7 +118,7 @@ class FitbitClient:
                         subscriber_id: str | None) -> None:  # fmt: skip
         """Ask for notifications of one collection (200: it existed, 201: created)."""
         path = const.SUBSCRIPTION_PATH.format(collection=collection, subscription=subscription_id)
-        headers = self._auth(tokens)
+        headers = bearer(tokens)
         if subscriber_id:
             headers["X-Fitbit-Subscriber-Id"] = subscriber_id
         await self.http.request("POST", f"{self.api_base}{path}", headers=headers,
@@ -274,7 +170,7 @@ class FitbitClient:
         days = local_days(start, end, user_zone(tokens))
         if days is None:
             return Page(items=[])
-        day = _next_day(token, *days)
+        day = day_token(token, *days, const.DISPLAY_NAME)
         url = f"{self.api_base}{const.DAILY_SUMMARY_PATH.format(day=day.isoformat())}"
         body = await self._get(tokens, url, what="daily summary")
         if not isinstance(body.get("summary"), Mapping):
@@ -292,7 +188,7 @@ class FitbitClient:
         days = local_days(start, end, UTC)
         if days is None:
             return Page(items=[])
-        day = _next_day(token, *days)
+        day = day_token(token, *days, const.DISPLAY_NAME)
         url = f"{self.api_base}{const.HEART_INTRADAY_PATH.format(day=day.isoformat())}"
         body = await self._get(tokens, url, {"timezone": "UTC"}, what="heart rate")
         intraday = body.get("activities-heart-intraday")
@@ -320,7 +216,7 @@ class FitbitClient:
         days = local_days(start, end, user_zone(tokens))
         if days is None:
             return Page(items=[])
-        first = _next_day(token, *days)
+        first = day_token(token, *days, const.DISPLAY_NAME)
         last = min(days[1], first + timedelta(days=const.WEIGHT_RANGE_DAYS - 1))
         path = const.WEIGHT_LOG_PATH.format(start=first.isoformat(), end=last.isoformat())
         body = await self._get(tokens, f"{self.api_base}{path}", what="weight log")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config, Revocation
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "fitbit"
@@ -56,6 +59,16 @@ USER_REQUESTS_PER_HOUR = 150
 RATE_LIMITS: tuple[RateLimit, ...] = (RateLimit(requests=140, per_seconds=3600, scope="user"),)
 # Where the wait after a 429 comes from: Retry-After when Fitbit sends one, else the reset.
 RETRY_AFTER_HEADERS = ("Retry-After", "Fitbit-Rate-Limit-Reset")
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2_pkce", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    pushes_signed=True,  # HMAC-SHA1 over the body: deletes are acted on
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE),
+    # Revoking either token ends the whole grant: the refresh token is sent when there is one
+    # (unlike the access token it cannot have expired).
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, Revocation(REVOKE_PATH), client_auth="basic"),
+    retry_after_headers=RETRY_AFTER_HEADERS,
+)  # fmt: skip
 
 # Keys fetch_page adds to Fitbit's items so each one can be normalised on its own.
 TZ_KEY = "fithub_timezone"  # the person's IANA zone, for times Fitbit gives in local time

@@ -10,10 +10,21 @@ Units are metric: fithub sends no ``Accept-Language``, which Fitbit answers in m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fithub.plugins import records
+from fithub.plugins.coerce import (
+    Item,
+    date_field,
+    datetime_field,
+    id_field,
+    int_field,
+    number_field,
+    scaled_field,
+    text_field,
+)
 from fithub.plugins.fitbit.const import (
     DATE_KEY,
     DISTANCE_UNITS_M,
@@ -22,21 +33,9 @@ from fithub.plugins.fitbit.const import (
     SLEEP_LEVELS,
     TZ_KEY,
 )
-from fithub.plugins.records import (
-    Activity,
-    BodyKind,
-    BodyMeasurement,
-    DailySummary,
-    Record,
-    Sample,
-    SampleKind,
-    SleepSession,
-    SleepStage,
-    SleepStageKind,
-    Source,
-)
-
-Item = Mapping[str, Any]
+from fithub.plugins.provider import normalises
+from fithub.plugins.records import Record
+from fithub.plugins.types import DataType
 
 
 def zone(name: str | None, offset_ms: str | int | None = None) -> tzinfo:
@@ -60,81 +59,44 @@ def _zone_of(item: Item) -> tzinfo:
                 offset if isinstance(offset, str | int) else None)  # fmt: skip
 
 
-def _text(item: Item, key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} is missing or not text")
-    return value
+def _source(external_id: str) -> records.Source:
+    return records.Source(provider=NAME, external_id=external_id)
 
 
-def _number(item: Item, key: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} is not a number")
-    return float(value)
-
-
-def _int(item: Item, key: str) -> int | None:
-    value = _number(item, key)
-    return None if value is None else int(value)
-
-
-def _id(item: Item, key: str = "logId") -> str:
-    value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
-        raise ValueError(f"{key} is missing")
-    return str(value)
-
-
-def _moment(text: str, tz: tzinfo) -> datetime:
-    """A Fitbit time: with its offset when it has one, else local time in ``tz``."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
-
-
-def _minutes(item: Item, key: str) -> float | None:
-    value = _number(item, key)
-    return None if value is None else value * 60
-
-
-def _source(external_id: str) -> Source:
-    return Source(provider=NAME, external_id=external_id)
-
-
+@normalises(DataType.ACTIVITIES)
 def activity(item: Item) -> list[Record]:
     """An entry of ``/1/user/-/activities/list.json`` -> one Activity."""
-    start = _moment(_text(item, "startTime"), _zone_of(item))
-    duration_ms = _number(item, "duration")
+    start = datetime_field(item, "startTime", _zone_of(item))
+    duration_ms = number_field(item, "duration")
     if duration_ms is None:
-        duration_ms = _number(item, "activeDuration")
+        duration_ms = number_field(item, "activeDuration")
     if duration_ms is None or duration_ms < 0:
         raise ValueError("duration is missing")
-    name = _text(item, "activityName").strip()
-    distance = _number(item, "distance")
+    name = text_field(item, "activityName").strip()
+    distance = number_field(item, "distance")
     if distance is not None:
         unit = str(item.get("distanceUnit") or "kilometer").strip().lower()
         if unit not in DISTANCE_UNITS_M:
             raise ValueError(f"distanceUnit {unit!r} is not known")
         distance *= DISTANCE_UNITS_M[unit]
     return [
-        Activity(
-            source=_source(_id(item)),
+        records.Activity(
+            source=_source(id_field(item, "logId")),
             start=start,
             end=start + timedelta(milliseconds=duration_ms),
             sport=name.lower().replace(" ", "_"),
             name=name,
             detected=item.get("logType") == "auto_detected",
-            calories_kcal=_number(item, "calories"),
+            calories_kcal=number_field(item, "calories"),
             distance_m=distance,
-            steps=_int(item, "steps"),
-            avg_heart_rate_bpm=_number(item, "averageHeartRate"),
+            steps=int_field(item, "steps"),
+            avg_heart_rate_bpm=number_field(item, "averageHeartRate"),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.DAILY)
 def daily(item: Item) -> list[Record]:
     """``/1/user/-/activities/date/{day}.json`` (plus ``fithub_date``) -> one DailySummary.
 
@@ -148,38 +110,42 @@ def daily(item: Item) -> list[Record]:
     if isinstance(distances, list):
         for entry in distances:
             if isinstance(entry, Mapping) and entry.get("activity") == "total":
-                km = _number(entry, "distance")
+                km = number_field(entry, "distance")
                 distance = None if km is None else km * 1000
-    fairly, very = _number(summary, "fairlyActiveMinutes"), _number(summary, "veryActiveMinutes")
+    fairly, very = (
+        number_field(summary, "fairlyActiveMinutes"),
+        number_field(summary, "veryActiveMinutes"),
+    )
     active = None if fairly is None and very is None else (fairly or 0) + (very or 0)
-    day = date.fromisoformat(_text(item, DATE_KEY))
+    day = date_field(item, DATE_KEY)
     return [
-        DailySummary(
+        records.DailySummary(
             source=_source(day.isoformat()),
             day=day,
-            steps=_int(summary, "steps"),
-            active_calories_kcal=_number(summary, "activityCalories"),
-            total_calories_kcal=_number(summary, "caloriesOut"),
+            steps=int_field(summary, "steps"),
+            active_calories_kcal=number_field(summary, "activityCalories"),
+            total_calories_kcal=number_field(summary, "caloriesOut"),
             distance_m=distance,
             active_minutes=active,
-            resting_heart_rate_bpm=_number(summary, "restingHeartRate"),
+            resting_heart_rate_bpm=number_field(summary, "restingHeartRate"),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.HEART_RATE)
 def heart_rate(item: Item) -> list[Record]:
     """An ``activities-heart-intraday`` dataset entry (plus ``fithub_date``, in UTC) -> a Sample."""
-    day = date.fromisoformat(_text(item, DATE_KEY))
-    moment = datetime.combine(day, time.fromisoformat(_text(item, "time")), _zone_of(item))
+    day = date_field(item, DATE_KEY)
+    moment = datetime.combine(day, time.fromisoformat(text_field(item, "time")), _zone_of(item))
     moment = moment.astimezone(UTC)
-    bpm = _number(item, "value")
+    bpm = number_field(item, "value")
     if bpm is None:
         raise ValueError("value is missing")
     return [
-        Sample(
+        records.Sample(
             source=_source(moment.isoformat()),
-            kind=SampleKind.HEART_RATE,
+            kind=records.SampleKind.HEART_RATE,
             time=moment,
             value=bpm,
             raw=dict(item),
@@ -187,20 +153,24 @@ def heart_rate(item: Item) -> list[Record]:
     ]
 
 
-def _stages(levels: Any, tz: tzinfo) -> tuple[SleepStage, ...]:
+def _stages(levels: Any, tz: tzinfo) -> tuple[records.SleepStage, ...]:
     """``levels.data``: one stage per entry (levels Fitbit may add later are skipped)."""
     if not isinstance(levels, Mapping) or not isinstance(levels.get("data"), list):
         return ()
-    stages: list[SleepStage] = []
+    stages: list[records.SleepStage] = []
     for entry in levels["data"]:
         if not isinstance(entry, Mapping):
             raise ValueError("a levels.data entry is not an object")
         kind = SLEEP_LEVELS.get(str(entry.get("level")))
-        seconds = _number(entry, "seconds")
+        seconds = number_field(entry, "seconds")
         if kind is None or seconds is None:
             continue
-        begin = _moment(_text(entry, "dateTime"), tz)
-        stages.append(SleepStage(SleepStageKind(kind), begin, begin + timedelta(seconds=seconds)))
+        begin = datetime_field(entry, "dateTime", tz)
+        stages.append(
+            records.SleepStage(
+                records.SleepStageKind(kind), begin, begin + timedelta(seconds=seconds)
+            )
+        )
     return tuple(stages)
 
 
@@ -211,65 +181,67 @@ def _level_seconds(levels: Any, *names: str) -> float | None:
     found = [summary[n] for n in names if isinstance(summary.get(n), Mapping)]
     if not found:
         return None
-    return sum((_number(level, "minutes") or 0.0) * 60 for level in found)
+    return sum((number_field(level, "minutes") or 0.0) * 60 for level in found)
 
 
+@normalises(DataType.SLEEP)
 def sleep(item: Item) -> list[Record]:
     """An entry of ``/1.2/user/-/sleep/list.json`` -> one SleepSession ("stages" or "classic")."""
     tz = _zone_of(item)
-    start = _moment(_text(item, "startTime"), tz)
+    start = datetime_field(item, "startTime", tz)
     if item.get("endTime"):
-        end = _moment(_text(item, "endTime"), tz)
+        end = datetime_field(item, "endTime", tz)
     else:
-        duration_ms = _number(item, "duration")
+        duration_ms = number_field(item, "duration")
         if duration_ms is None:
             raise ValueError("endTime and duration are missing")
         end = start + timedelta(milliseconds=duration_ms)
     levels = item.get("levels")
     staged = item.get("type") == "stages"
-    awake = _minutes(item, "minutesAwake")
+    awake = scaled_field(item, "minutesAwake", times=60)
     if awake is None:
         awake = _level_seconds(levels, "wake") if staged else _level_seconds(levels, "awake",
                                                                              "restless")  # fmt: skip
     return [
-        SleepSession(
-            source=_source(_id(item)),
+        records.SleepSession(
+            source=_source(id_field(item, "logId")),
             start=start,
             end=end,
-            day=date.fromisoformat(_text(item, "dateOfSleep")) if item.get("dateOfSleep") else None,
+            day=date_field(item, "dateOfSleep") if item.get("dateOfSleep") else None,
             is_nap=item.get("isMainSleep") is False,
             stages=_stages(levels, tz),
-            asleep_s=_minutes(item, "minutesAsleep"),
+            asleep_s=scaled_field(item, "minutesAsleep", times=60),
             deep_s=_level_seconds(levels, "deep") if staged else None,
             light_s=_level_seconds(levels, "light") if staged else None,
             rem_s=_level_seconds(levels, "rem") if staged else None,
             awake_s=awake,
-            latency_s=_minutes(item, "minutesToFallAsleep"),
-            efficiency=_number(item, "efficiency"),
+            latency_s=scaled_field(item, "minutesToFallAsleep", times=60),
+            efficiency=number_field(item, "efficiency"),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.BODY)
 def body(item: Item) -> list[Record]:
     """An entry of ``/1/user/-/body/log/weight/date/...`` -> weight, BMI and body fat (if measured).
 
     The three share the log's id (fithub keys body measurements on id and kind). A log without a
     time is filed by Fitbit at the day's last second.
     """
-    day = date.fromisoformat(_text(item, "date"))
+    day = date_field(item, "date")
     clock = (
         time.fromisoformat(item["time"]) if isinstance(item.get("time"), str) else time(23, 59, 59)
     )
     moment = datetime.combine(day, clock, _zone_of(item))
-    log_id = _id(item)
-    weight = _number(item, "weight")
+    log_id = id_field(item, "logId")
+    weight = number_field(item, "weight")
     if weight is None:
         raise ValueError("weight is missing")
-    records: list[Record] = []
-    for kind, value in ((BodyKind.WEIGHT, weight), (BodyKind.BMI, _number(item, "bmi")),
-                        (BodyKind.BODY_FAT, _number(item, "fat"))):  # fmt: skip
+    out: list[Record] = []
+    for kind, value in ((records.BodyKind.WEIGHT, weight), (records.BodyKind.BMI, number_field(item, "bmi")),
+                        (records.BodyKind.BODY_FAT, number_field(item, "fat"))):  # fmt: skip
         if value is not None:
-            records.append(BodyMeasurement(source=_source(log_id), kind=kind, time=moment,
+            out.append(records.BodyMeasurement(source=_source(log_id), kind=kind, time=moment,
                                            value=value, raw=dict(item)))  # fmt: skip
-    return records
+    return out

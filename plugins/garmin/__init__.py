@@ -11,44 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fithub.plugins import hookimpl
+from fithub.plugins import types
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderMalformedResponse
 from fithub.plugins.garmin import const, mapping
 from fithub.plugins.garmin.client import GarminClient, epoch
-from fithub.plugins.records import Record
-from fithub.plugins.types import (
-    AuthKind,
-    AuthorizationCallback,
-    AuthorizationRequest,
-    AuthorizationStart,
-    DataType,
-    DeviceProvider,
-    FetchQuery,
-    Page,
-    PluginHost,
-    ProviderContext,
-    PushEvent,
-    PushRequest,
-    PushResult,
-    RateLimit,
-    TokenSet,
-)
+from fithub.plugins.provider import OAuth2Provider, device_providers, normalisers_in
+from fithub.plugins.types import DataType
 from fithub.plugins.webhooks import check_callback_token, same_secret
 
-NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
-    DataType.DAILY: mapping.daily,
-    DataType.HEART_RATE: mapping.heart_rate,
-    DataType.ACTIVITIES: mapping.activity,
-    DataType.SLEEP: mapping.sleep,
-    DataType.BODY: mapping.body_composition,
-    DataType.HRV: mapping.hrv,
-    DataType.SPO2: mapping.pulse_ox,
-}
 log = logging.getLogger("fithub.plugins.garmin")
 
 
@@ -86,52 +62,27 @@ def _user_of(entry: Any) -> str | None:
     return str(user)
 
 
-class GarminProvider:
+class GarminProvider(OAuth2Provider[GarminClient]):
     """Garmin watches and scales: see plugins/garmin/const.py for what each data type reads."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    auth_kind: ClassVar[AuthKind] = "oauth2_pkce"
-    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
-    data_types: ClassVar[tuple[DataType, ...]] = tuple(const.SUMMARIES)
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
-    max_window: ClassVar[timedelta] = const.MAX_WINDOW
+    spec = const.SPEC
+    normalisers = normalisers_in(mapping)
+    malformed_errors = (ValueError, TypeError, KeyError, OverflowError, OSError)
+    item_keys = ("summaryId", "calendarDate")
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
-        self.client = GarminClient(context)
-
-    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
-        if not request.code_challenge:
-            raise ProviderError("Garmin needs a PKCE code challenge")
-        url = self.client.authorize_url(request.state, request.redirect_uri, request.code_challenge)
-        return AuthorizationStart(url=url)
-
-    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
+    def check_callback(self, callback: types.AuthorizationCallback) -> None:
         if callback.params.get("error"):
             raise ProviderAuthFailed(f"Garmin consent was not given ({callback.params['error']})")
         if not callback.code or not callback.code_verifier:
             raise ProviderError("Garmin sent the user back without a code (or fithub lost PKCE)")
-        tokens = await self.client.exchange(
-            callback.code, callback.redirect_uri, callback.code_verifier
-        )
+
+    async def connected(self, tokens: types.TokenSet) -> types.TokenSet:
+        """With the Garmin user id and the permissions the user granted (fithub's scopes)."""
         user = await self.client.user_id(tokens)
         granted = await self.client.permissions(tokens)
-        return TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=tokens.expires_at,
-            scopes=granted,
-            external_user_id=user,
-            token_type=tokens.token_type,
-            extra=tokens.extra,
-        )
+        return replace(tokens, scopes=granted, external_user_id=user)
 
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        return await self.client.refresh(tokens)
-
-    async def revoke(self, tokens: TokenSet) -> None:
+    async def revoke(self, tokens: types.TokenSet) -> None:
         """Deregister the user at Garmin; an expired token is refreshed once, a dead grant is fine."""
         try:
             await self.client.deregister(tokens)
@@ -145,11 +96,11 @@ class GarminProvider:
         except ProviderAuthFailed:
             return  # the grant is already gone: what revoking wanted
 
-    async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+    async def fetch_page(self, tokens: types.TokenSet, query: types.FetchQuery) -> types.Page:
         """The summaries uploaded in the window; longer windows come a day per page."""
         summary = const.SUMMARIES.get(query.data_type)
         if summary is None:
-            raise ProviderError(f"Garmin does not offer {query.data_type}")
+            raise self.unsupported(query.data_type)
         # Whole epoch seconds on both ends, so that consecutive windows tile exactly.
         start, final = epoch(query.start), epoch(query.end)
         if query.page_token:
@@ -159,32 +110,22 @@ class GarminProvider:
                 raise ProviderError("Garmin: the page token is not a time") from exc
         end = min(final, start + int(self.max_window.total_seconds()))
         if end <= start:
-            return Page(items=[])
+            return types.Page(items=[])
         items = await self.client.summaries(
             tokens, summary, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
         )
-        return Page(items=items, next_token=str(end) if end < final else None)
-
-    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
-        normaliser = NORMALISERS.get(data_type)
-        if normaliser is None:
-            raise ProviderError(f"Garmin does not offer {data_type}")
-        try:
-            return normaliser(item)
-        except (ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
-            ident = item.get("summaryId") or item.get("calendarDate") or "?"
-            raise ProviderMalformedResponse(f"Garmin {data_type} item {ident}: {exc}") from exc
+        return types.Page(items=items, next_token=str(end) if end < final else None)
 
     async def request_backfill(
-        self, tokens: TokenSet, data_type: DataType, start: datetime, end: datetime
+        self, tokens: types.TokenSet, data_type: DataType, start: datetime, end: datetime
     ) -> bool:
         """Ask Garmin to re-deliver ``data_type`` for [start, end) by webhook (not used by sync)."""
         summary = const.SUMMARIES.get(data_type)
         if summary is None:
-            raise ProviderError(f"Garmin does not offer {data_type}")
+            raise self.unsupported(data_type)
         return await self.client.request_backfill(tokens, summary, start, end)
 
-    def _verify(self, request: PushRequest) -> None:
+    def _verify(self, request: types.PushRequest) -> None:
         """The secret ``?token=`` of the registered callback URL, and this app's client id."""
         check_callback_token(request, self.context.credentials.options, "Garmin")
         sender = request.headers.get(const.CLIENT_ID_HEADER, "")
@@ -192,7 +133,7 @@ class GarminProvider:
         if not sender or not same_secret(sender, expected):
             raise ProviderError("Garmin webhook: the garmin-client-id header is not this app's")
 
-    async def handle_push(self, request: PushRequest) -> PushResult:
+    async def handle_push(self, request: types.PushRequest) -> types.PushResult:
         """Garmin's ping or push POSTs: unsigned, so the callback URL carries a secret token.
 
         ``pushes_signed`` stays False: a deregistration is confirmed with Garmin (a refresh must
@@ -207,10 +148,10 @@ class GarminProvider:
             raise ProviderMalformedResponse(f"Garmin webhook body is not JSON: {exc}") from exc
         if not isinstance(body, Mapping):
             raise ProviderMalformedResponse("Garmin webhook body is not a JSON object")
-        return PushResult(status=200, events=tuple(self._events(body)))
+        return types.PushResult(status=200, events=tuple(self._events(body)))
 
-    def _events(self, body: Mapping[str, Any]) -> list[PushEvent]:
-        events: list[PushEvent] = []
+    def _events(self, body: Mapping[str, Any]) -> list[types.PushEvent]:
+        events: list[types.PushEvent] = []
         pings: dict[tuple[str, DataType, datetime | None, datetime | None], None] = {}
         pushed: dict[tuple[str, DataType], list[Mapping[str, Any]]] = {}
         for key, entries in body.items():
@@ -222,11 +163,11 @@ class GarminProvider:
                     log.warning("Garmin webhook: a %s entry without a userId was skipped", key)
                     continue
                 if key == const.DEREGISTRATIONS:
-                    events.append(PushEvent(user, None, "deauthorize"))
+                    events.append(types.PushEvent(user, None, "deauthorize"))
                 elif key == const.PERMISSIONS_CHANGE:
                     permissions = entry.get("permissions")
                     if isinstance(permissions, list) and not permissions:
-                        events.append(PushEvent(user, None, "deauthorize"))
+                        events.append(types.PushEvent(user, None, "deauthorize"))
                     else:  # a partial change: syncs of a withdrawn type then fail on their own
                         log.info("Garmin user %s now grants %s", user, permissions)
                 elif key in const.PUSH_DATA_TYPES:
@@ -238,12 +179,10 @@ class GarminProvider:
                 else:
                     log.debug("Garmin webhook: %s is not synced by fithub; ignored", key)
         for user, data_type, start, end in pings:
-            events.append(PushEvent(user, data_type, "upsert", start=start, end=end))
+            events.append(types.PushEvent(user, data_type, "upsert", start=start, end=end))
         for (user, data_type), items in pushed.items():
-            events.append(PushEvent(user, data_type, "upsert", items=tuple(items)))
+            events.append(types.PushEvent(user, data_type, "upsert", items=tuple(items)))
         return events
 
 
-@hookimpl
-def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
-    return [GarminProvider]
+register_device_providers = device_providers(GarminProvider)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "garmin"
@@ -70,6 +73,14 @@ MAX_BACKFILL_WINDOW = timedelta(days=30)
 # About 100 requests a minute per app (UNCONFIRMED, from Open Wearables' backfill settings);
 # evaluation keys are throttled harder until Garmin grants a production key.
 RATE_LIMITS: tuple[RateLimit, ...] = (RateLimit(requests=100, per_seconds=60, scope="app"),)
+
+DATA_TYPES: tuple[DataType, ...] = tuple(SUMMARIES)  # in the order fithub syncs them
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2_pkce", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE, token=TOKEN_BASE),
+    # Deregistering (GarminProvider.revoke) is how a grant is withdrawn.
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, require_pkce=True, send_scope=False),
+)  # fmt: skip
 
 # The webhook carries no signature: Garmin names the app in this header (no secret: anyone can
 # send it), so each callback URL registered in Garmin's portal carries a secret fithub checks,

@@ -10,46 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
 
-from fithub.plugins.garmin.const import NAME, SLEEP_LEVELS
-from fithub.plugins.records import (
-    Activity,
-    BodyKind,
-    BodyMeasurement,
-    DailySummary,
-    Record,
-    Sample,
-    SampleKind,
-    SleepSession,
-    SleepStage,
-    SleepStageKind,
-    Source,
+from fithub.plugins import records
+from fithub.plugins.coerce import (
+    Item,
+    epoch_field,
+    int_field,
+    number_field,
+    object_field,
+    required_number,
 )
+from fithub.plugins.garmin.const import NAME, SLEEP_LEVELS
+from fithub.plugins.provider import normalises
+from fithub.plugins.records import Record
+from fithub.plugins.types import DataType
 
-Item = Mapping[str, Any]
 MAX_OFFSET_S = 18 * 3600  # UTC offsets stay within +-18 h
-
-
-def _number(item: Item, key: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} is not a number")
-    return float(value)
-
-
-def _required(item: Item, key: str) -> float:
-    value = _number(item, key)
-    if value is None:
-        raise ValueError(f"{key} is missing")
-    return value
-
-
-def _int(item: Item, key: str) -> int | None:
-    value = _number(item, key)
-    return None if value is None else int(value)
 
 
 def _text(item: Item, key: str) -> str | None:
@@ -62,7 +38,7 @@ def _text(item: Item, key: str) -> str | None:
 
 
 def _zone(item: Item, key: str) -> timezone:
-    offset = _number(item, key)
+    offset = number_field(item, key)
     if offset is None or abs(offset) > MAX_OFFSET_S:
         return UTC
     return timezone(timedelta(seconds=int(offset)))
@@ -70,7 +46,7 @@ def _zone(item: Item, key: str) -> timezone:
 
 def _instant(item: Item, key: str, offset_key: str) -> datetime:
     """``key`` (UTC epoch seconds) as a datetime in the wearer's offset ``offset_key``."""
-    return datetime.fromtimestamp(_required(item, key), _zone(item, offset_key))
+    return epoch_field(item, key, _zone(item, offset_key))
 
 
 def _day(item: Item) -> date:
@@ -80,23 +56,16 @@ def _day(item: Item) -> date:
     return date.fromisoformat(text)
 
 
-def _grams_to_kg(item: Item, key: str) -> float | None:
-    grams = _number(item, key)
-    return None if grams is None else grams / 1000
-
-
-def _source(external_id: str, device: str | None = None) -> Source:
-    return Source(provider=NAME, external_id=external_id, device=device)
+def _source(external_id: str, device: str | None = None) -> records.Source:
+    return records.Source(provider=NAME, external_id=external_id, device=device)
 
 
 def _offset_series(item: Item, key: str) -> list[tuple[datetime, float]]:
     """A ``{"<seconds from startTimeInSeconds>": value}`` map as (UTC instant, value), in order."""
-    series = item.get(key)
+    series = object_field(item, key)
     if series is None:
         return []
-    if not isinstance(series, Mapping):
-        raise ValueError(f"{key} is not an object")
-    begin = _required(item, "startTimeInSeconds")
+    begin = required_number(item, "startTimeInSeconds")
     points: list[tuple[datetime, float]] = []
     for offset, value in series.items():
         if value is None:
@@ -109,10 +78,10 @@ def _offset_series(item: Item, key: str) -> list[tuple[datetime, float]]:
     return points
 
 
-def _samples(item: Item, key: str, kind: SampleKind, context: str | None) -> list[Record]:
+def _samples(item: Item, key: str, kind: records.SampleKind, context: str | None) -> list[Record]:
     summary = _text(item, "summaryId")
     return [
-        Sample(
+        records.Sample(
             source=_source(moment.isoformat()),
             kind=kind,
             time=moment,
@@ -124,38 +93,41 @@ def _samples(item: Item, key: str, kind: SampleKind, context: str | None) -> lis
     ]
 
 
+@normalises(DataType.DAILY)
 def daily(item: Item) -> list[Record]:
     """``dailies`` -> one DailySummary for the wearer's calendar day (its external id)."""
     day = _day(item)
-    active = _number(item, "activeKilocalories")
-    bmr = _number(item, "bmrKilocalories")
-    active_s = _number(item, "activeTimeInSeconds")
+    active = number_field(item, "activeKilocalories")
+    bmr = number_field(item, "bmrKilocalories")
+    active_s = number_field(item, "activeTimeInSeconds")
     if active_s is None:
-        parts = [_number(item, k) for k in ("moderateIntensityDurationInSeconds",
+        parts = [number_field(item, k) for k in ("moderateIntensityDurationInSeconds",
                                            "vigorousIntensityDurationInSeconds")]  # fmt: skip
         known = [p for p in parts if p is not None]
         active_s = sum(known) if known else None
     return [
-        DailySummary(
+        records.DailySummary(
             source=_source(day.isoformat()),
             day=day,
-            steps=_int(item, "steps"),
+            steps=int_field(item, "steps"),
             active_calories_kcal=active,
             total_calories_kcal=active + bmr if active is not None and bmr is not None else None,
-            distance_m=_number(item, "distanceInMeters"),
+            distance_m=number_field(item, "distanceInMeters"),
             active_minutes=active_s / 60 if active_s is not None else None,
-            resting_heart_rate_bpm=_number(item, "restingHeartRateInBeatsPerMinute"),
+            resting_heart_rate_bpm=number_field(item, "restingHeartRateInBeatsPerMinute"),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.HEART_RATE)
 def heart_rate(item: Item) -> list[Record]:
     """``dailies`` -> the heart-rate Samples of ``timeOffsetHeartRateSamples`` (none: no samples)."""
     _day(item)  # a daily without its day is not one
-    return _samples(item, "timeOffsetHeartRateSamples", SampleKind.HEART_RATE, None)
+    return _samples(item, "timeOffsetHeartRateSamples", records.SampleKind.HEART_RATE, None)
 
 
+@normalises(DataType.ACTIVITIES)
 def activity(item: Item) -> list[Record]:
     """``activities`` -> one Activity, identified by its summaryId (or activityId)."""
     ident = _text(item, "summaryId") or _text(item, "activityId")
@@ -166,29 +138,27 @@ def activity(item: Item) -> list[Record]:
         raise ValueError("activityType is missing")
     start = _instant(item, "startTimeInSeconds", "startTimeOffsetInSeconds")
     return [
-        Activity(
+        records.Activity(
             source=_source(ident, _text(item, "deviceName")),
             start=start,
-            end=start + timedelta(seconds=_required(item, "durationInSeconds")),
+            end=start + timedelta(seconds=required_number(item, "durationInSeconds")),
             sport=kind.strip().lower().replace(" ", "_"),
             name=_text(item, "activityName"),
-            calories_kcal=_number(item, "activeKilocalories"),
-            distance_m=_number(item, "distanceInMeters"),
-            steps=_int(item, "steps"),
-            avg_heart_rate_bpm=_number(item, "averageHeartRateInBeatsPerMinute"),
-            max_heart_rate_bpm=_number(item, "maxHeartRateInBeatsPerMinute"),
+            calories_kcal=number_field(item, "activeKilocalories"),
+            distance_m=number_field(item, "distanceInMeters"),
+            steps=int_field(item, "steps"),
+            avg_heart_rate_bpm=number_field(item, "averageHeartRateInBeatsPerMinute"),
+            max_heart_rate_bpm=number_field(item, "maxHeartRateInBeatsPerMinute"),
             raw=dict(item),
         )
     ]
 
 
-def _stages(item: Item, zone: timezone) -> tuple[SleepStage, ...]:
-    levels = item.get("sleepLevelsMap")
+def _stages(item: Item, zone: timezone) -> tuple[records.SleepStage, ...]:
+    levels = object_field(item, "sleepLevelsMap")
     if levels is None:
         return ()
-    if not isinstance(levels, Mapping):
-        raise ValueError("sleepLevelsMap is not an object")
-    stages: list[SleepStage] = []
+    stages: list[records.SleepStage] = []
     for level, spans in levels.items():
         kind = SLEEP_LEVELS.get(level)
         if kind is None or not isinstance(spans, list):
@@ -196,24 +166,26 @@ def _stages(item: Item, zone: timezone) -> tuple[SleepStage, ...]:
         for span in spans:
             if not isinstance(span, Mapping):
                 raise ValueError(f"sleepLevelsMap.{level} holds a non-object")
-            start = datetime.fromtimestamp(_required(span, "startTimeInSeconds"), zone)
-            end = datetime.fromtimestamp(_required(span, "endTimeInSeconds"), zone)
-            stages.append(SleepStage(SleepStageKind(kind), start, end))
+            start = epoch_field(span, "startTimeInSeconds", zone)
+            end = epoch_field(span, "endTimeInSeconds", zone)
+            stages.append(records.SleepStage(records.SleepStageKind(kind), start, end))
     return tuple(sorted(stages, key=lambda stage: stage.start))
 
 
+@normalises(DataType.SLEEP)
 def sleep(item: Item) -> list[Record]:
     """``sleeps`` -> one SleepSession filed under its calendarDate (the wake-up day)."""
     day = _day(item)
     zone = _zone(item, "startTimeOffsetInSeconds")
     start = _instant(item, "startTimeInSeconds", "startTimeOffsetInSeconds")
-    end = start + timedelta(seconds=_required(item, "durationInSeconds"))  # awake time included
-    deep = _number(item, "deepSleepDurationInSeconds")
-    light = _number(item, "lightSleepDurationInSeconds")
-    rem = _number(item, "remSleepInSeconds")
+    # the duration includes the time awake
+    end = start + timedelta(seconds=required_number(item, "durationInSeconds"))
+    deep = number_field(item, "deepSleepDurationInSeconds")
+    light = number_field(item, "lightSleepDurationInSeconds")
+    rem = number_field(item, "remSleepInSeconds")
     known = [s for s in (deep, light, rem) if s is not None]
     return [
-        SleepSession(
+        records.SleepSession(
             source=_source(day.isoformat()),
             start=start,
             end=end,
@@ -223,44 +195,47 @@ def sleep(item: Item) -> list[Record]:
             deep_s=deep,
             light_s=light,
             rem_s=rem,
-            awake_s=_number(item, "awakeDurationInSeconds"),
-            avg_heart_rate_bpm=_number(item, "averageHeartRate"),
-            lowest_heart_rate_bpm=_number(item, "lowestHeartRate"),
+            awake_s=number_field(item, "awakeDurationInSeconds"),
+            avg_heart_rate_bpm=number_field(item, "averageHeartRate"),
+            lowest_heart_rate_bpm=number_field(item, "lowestHeartRate"),
             raw=dict(item),
         )
     ]
 
 
-BODY_FIELDS: tuple[tuple[str, BodyKind, float], ...] = (
-    ("weightInGrams", BodyKind.WEIGHT, 1e-3),
-    ("bodyFatInPercent", BodyKind.BODY_FAT, 1.0),
-    ("muscleMassInGrams", BodyKind.MUSCLE_MASS, 1e-3),
-    ("boneMassInGrams", BodyKind.BONE_MASS, 1e-3),
-    ("bodyMassIndex", BodyKind.BMI, 1.0),
+BODY_FIELDS: tuple[tuple[str, records.BodyKind, float], ...] = (
+    ("weightInGrams", records.BodyKind.WEIGHT, 1e-3),
+    ("bodyFatInPercent", records.BodyKind.BODY_FAT, 1.0),
+    ("muscleMassInGrams", records.BodyKind.MUSCLE_MASS, 1e-3),
+    ("boneMassInGrams", records.BodyKind.BONE_MASS, 1e-3),
+    ("bodyMassIndex", records.BodyKind.BMI, 1.0),
 )
 
 
+@normalises(DataType.BODY)
 def body_composition(item: Item) -> list[Record]:
     """``bodyComps`` -> one BodyMeasurement per value given (grams become kilograms)."""
     when = _instant(item, "measurementTimeInSeconds", "measurementTimeOffsetInSeconds")
     ident = _text(item, "summaryId") or str(int(when.timestamp()))
-    records: list[Record] = []
+    out: list[Record] = []
     for key, kind, factor in BODY_FIELDS:
-        value = _number(item, key)
+        value = number_field(item, key)
         if value is not None:
-            records.append(BodyMeasurement(source=_source(ident), kind=kind, time=when,
+            out.append(records.BodyMeasurement(source=_source(ident), kind=kind, time=when,
                                            value=value * factor, raw=dict(item)))  # fmt: skip
-    return records
+    return out
 
 
+@normalises(DataType.HRV)
 def hrv(item: Item) -> list[Record]:
     """``hrv`` -> an RMSSD Sample per ``hrvValues`` entry (5-minute readings during sleep)."""
     _day(item)
-    return _samples(item, "hrvValues", SampleKind.HRV_RMSSD, "sleep")
+    return _samples(item, "hrvValues", records.SampleKind.HRV_RMSSD, "sleep")
 
 
+@normalises(DataType.SPO2)
 def pulse_ox(item: Item) -> list[Record]:
     """``pulseox`` -> an SpO2 Sample per ``timeOffsetSpo2Values`` entry."""
     on_demand = item.get("onDemand") is True
-    return _samples(item, "timeOffsetSpo2Values", SampleKind.SPO2,
+    return _samples(item, "timeOffsetSpo2Values", records.SampleKind.SPO2,
                     "on_demand" if on_demand else None)  # fmt: skip

@@ -9,42 +9,16 @@ See docs/providers/google.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
-from fithub.plugins import hookimpl
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.google import const, mapping, webhook
 from fithub.plugins.google.client import GoogleHealthClient
 from fithub.plugins.google.const import Collection
-from fithub.plugins.records import Record
-from fithub.plugins.types import (
-    AuthKind,
-    AuthorizationCallback,
-    AuthorizationRequest,
-    AuthorizationStart,
-    DataType,
-    DeviceProvider,
-    FetchQuery,
-    Page,
-    PluginHost,
-    ProviderContext,
-    PushRequest,
-    PushResult,
-    RateLimit,
-    TokenSet,
-)
-
-NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
-    DataType.DAILY: mapping.daily,
-    DataType.ACTIVITIES: mapping.exercise,
-    DataType.SLEEP: mapping.sleep,
-    DataType.HEART_RATE: mapping.heart_rate,
-    DataType.BODY: mapping.body,
-    DataType.HRV: mapping.hrv,
-    DataType.SPO2: mapping.spo2,
-}
+from fithub.plugins.provider import OAuth2Provider, device_providers, normalisers_in
+from fithub.plugins.types import DataType, FetchQuery, Page, PushRequest, PushResult, TokenSet
 
 # Local time is UTC-12:00 to UTC+14:00: the local days or times a physical window can touch.
 BEHIND, AHEAD = timedelta(hours=12), timedelta(hours=14)
@@ -85,55 +59,23 @@ def daily_range(start: datetime, end: datetime) -> tuple[date, date]:
     return first, last + timedelta(days=1)
 
 
-class GoogleHealthProvider:
+class GoogleHealthProvider(OAuth2Provider[GoogleHealthClient]):
     """Google Health (Fitbit and Pixel Watch data): see plugins/google/const.py for each type."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    auth_kind: ClassVar[AuthKind] = "oauth2_pkce"
-    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
-    data_types: ClassVar[tuple[DataType, ...]] = const.DATA_TYPES
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
-    max_window: ClassVar[timedelta] = const.MAX_WINDOW
+    spec = const.SPEC
+    normalisers = normalisers_in(mapping)
+    item_keys = ("name",)
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
-        self.client = GoogleHealthClient(context)
-
-    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
-        url = self.client.authorize_url(request.state, request.redirect_uri, request.scopes,
-                                        request.code_challenge)  # fmt: skip
-        return AuthorizationStart(url=url)
-
-    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
-        if not callback.code:
-            error = callback.params.get("error", "no code")
-            raise ProviderError(f"Google sent the user back without a code ({error})")
-        tokens = await self.client.exchange(callback.code, callback.redirect_uri,
-                                            callback.code_verifier, self.scopes)  # fmt: skip
-        user = await self.client.identity(tokens)
-        return TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=tokens.expires_at,
-            scopes=tokens.scopes,
-            external_user_id=user,
-            token_type=tokens.token_type,
-        )
-
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        return await self.client.refresh(tokens)
-
-    async def revoke(self, tokens: TokenSet) -> None:
-        await self.client.revoke(tokens)
+    async def external_user_id(self, tokens: TokenSet) -> str | None:
+        """The ``healthUserId`` (webhooks name users by it)."""
+        return await self.client.identity(tokens)
 
     async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
         if query.data_type == DataType.DAILY:
             return await self._daily_page(tokens, query)
         collections = const.LISTS.get(query.data_type)
         if collections is None:
-            raise ProviderError(f"Google Health does not offer {query.data_type}")
+            raise self.unsupported(query.data_type)
         index, google_token = 0, None
         if query.page_token:  # "{collection index}:{Google's token}"
             head, _, rest = query.page_token.partition(":")
@@ -172,24 +114,10 @@ class GoogleHealthProvider:
         following = f"{DAILY_TOKEN}{chunk_end.isoformat()}" if chunk_end < end else None
         return Page(items=items, next_token=following)
 
-    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
-        normaliser = NORMALISERS.get(data_type)
-        if normaliser is None:
-            raise ProviderError(f"Google Health does not offer {data_type}")
-        try:
-            return normaliser(item)
-        except (ValueError, TypeError, KeyError) as exc:
-            ident = item.get("name") or "?"
-            raise ProviderMalformedResponse(
-                f"Google Health {data_type} item {ident}: {exc}"
-            ) from exc
-
     async def handle_push(self, request: PushRequest) -> PushResult:
         """Google Health webhooks: see :mod:`fithub.plugins.google.webhook`."""
         secret = self.context.credentials.options.get(const.WEBHOOK_SECRET_OPTION, "")
         return webhook.handle(request, secret)
 
 
-@hookimpl
-def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
-    return [GoogleHealthProvider]
+register_device_providers = device_providers(GoogleHealthProvider)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config, Revocation
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "google"
@@ -156,3 +159,12 @@ WEBHOOK_SECRET_OPTION = "webhook_secret"
 SIGNATURE_HEADERS = ("x-healthapi-signature", "google-health-api-signature")
 VERIFIED_STATUS = 201  # "Expected Response: HTTP 201 Created"
 NOTIFIED_STATUS = 204
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2_pkce", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE, token=TOKEN_BASE),
+    # Revoked by the refresh token when there is one: it outlives the access token. Consent with
+    # access_type=offline, else no refresh token; prompt=consent, else only on the first consent.
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, Revocation(REVOKE_PATH),
+                       authorize_params={"access_type": "offline", "prompt": "consent"}),
+)  # fmt: skip

@@ -11,22 +11,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from fithub.plugins import records
+from fithub.plugins.coerce import Item, int_field, list_field, number_field, required_number
 from fithub.plugins.google.const import MOTION_CONTEXT, NAME, SLEEP_STAGES
-from fithub.plugins.records import (
-    Activity,
-    BodyKind,
-    BodyMeasurement,
-    DailySummary,
-    Record,
-    Sample,
-    SampleKind,
-    SleepSession,
-    SleepStage,
-    SleepStageKind,
-    Source,
-)
-
-Item = Mapping[str, Any]
+from fithub.plugins.provider import normalises
+from fithub.plugins.records import Record
+from fithub.plugins.types import DataType
 
 
 def _member(item: Item, key: str) -> Item:
@@ -58,24 +48,7 @@ def moment(value: Any, what: str = "time") -> datetime:
 
 def number(item: Item, key: str) -> float | None:
     """A JSON number or an int64-as-string; None when absent."""
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"{key} is not a number")
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"{key} is not a number: {value!r}") from None
-    raise ValueError(f"{key} is not a number")
-
-
-def _int(item: Item, key: str) -> int | None:
-    value = number(item, key)
-    return None if value is None else int(value)
+    return number_field(item, key, numeric_text=True)
 
 
 def civil_date(value: Any, what: str = "date") -> date:
@@ -88,10 +61,10 @@ def civil_date(value: Any, what: str = "date") -> date:
         raise ValueError(f"{what} is not a full date") from exc
 
 
-def _source(external_id: str, item: Item) -> Source:
+def _source(external_id: str, item: Item) -> records.Source:
     device = _optional_member(_optional_member(item, "dataSource"), "device")
     name = device.get("displayName")
-    return Source(NAME, external_id, name if isinstance(name, str) and name else None)
+    return records.Source(NAME, external_id, name if isinstance(name, str) and name else None)
 
 
 def _point_id(item: Item, start: datetime) -> str:
@@ -127,6 +100,7 @@ def merge_rollups(points: Iterable[Item]) -> list[dict[str, Any]]:
     return [days[day] for day in sorted(days)]
 
 
+@normalises(DataType.DAILY)
 def daily(item: Item) -> list[Record]:
     """A merged DailyRollupDataPoint -> one DailySummary identified by its local day.
 
@@ -145,10 +119,10 @@ def daily(item: Item) -> list[Record]:
             raise ValueError("activeMinutesRollupByActivityLevel is not a list of objects")
         minutes = sum(number(level, "activeMinutesSum") or 0.0 for level in levels)
     millimetres = number(distance, "millimetersSum")
-    summary = DailySummary(
-        source=Source(NAME, day.isoformat()),
+    summary = records.DailySummary(
+        source=records.Source(NAME, day.isoformat()),
         day=day,
-        steps=_int(steps, "countSum"),
+        steps=int_field(steps, "countSum", numeric_text=True),
         distance_m=None if millimetres is None else millimetres / 1000,
         total_calories_kcal=number(total, "kcalSum"),
         active_calories_kcal=number(active, "kcalSum"),
@@ -163,6 +137,7 @@ def daily(item: Item) -> list[Record]:
 # -- sessions ------------------------------------------------------------------------------------
 
 
+@normalises(DataType.ACTIVITIES)
 def exercise(item: Item) -> list[Record]:
     """An ``exercise`` data point -> one Activity (distance in mm, calories in kcal)."""
     value = _member(item, "exercise")
@@ -176,7 +151,7 @@ def exercise(item: Item) -> list[Record]:
     method = _optional_member(item, "dataSource").get("recordingMethod")
     name = value.get("displayName")
     return [
-        Activity(
+        records.Activity(
             source=_source(_point_id(item, start), item),
             start=start,
             end=end,
@@ -185,20 +160,18 @@ def exercise(item: Item) -> list[Record]:
             detected=method == "PASSIVELY_MEASURED",
             calories_kcal=number(summary, "caloriesKcal"),
             distance_m=None if millimetres is None else millimetres / 1000,
-            steps=_int(summary, "steps"),
+            steps=int_field(summary, "steps", numeric_text=True),
             avg_heart_rate_bpm=number(summary, "averageHeartRateBeatsPerMinute"),
             raw=dict(item),
         )
     ]
 
 
-def _stages(value: Item) -> tuple[SleepStage, ...]:
-    stages = value.get("stages")
+def _stages(value: Item) -> tuple[records.SleepStage, ...]:
+    stages = list_field(value, "stages")
     if stages is None:
         return ()
-    if not isinstance(stages, list):
-        raise ValueError("stages is not a list")
-    found: list[SleepStage] = []
+    found: list[records.SleepStage] = []
     for stage in stages:
         if not isinstance(stage, Mapping):
             raise ValueError("a sleep stage is not an object")
@@ -206,8 +179,8 @@ def _stages(value: Item) -> tuple[SleepStage, ...]:
         if kind is None:  # SLEEP_STAGE_TYPE_UNSPECIFIED and anything newer
             continue
         found.append(
-            SleepStage(
-                SleepStageKind(kind),
+            records.SleepStage(
+                records.SleepStageKind(kind),
                 moment(stage.get("startTime"), "stage startTime"),
                 moment(stage.get("endTime"), "stage endTime"),
             )
@@ -215,6 +188,7 @@ def _stages(value: Item) -> tuple[SleepStage, ...]:
     return tuple(sorted(found, key=lambda s: s.start))
 
 
+@normalises(DataType.SLEEP)
 def sleep(item: Item) -> list[Record]:
     """A ``sleep`` data point -> one SleepSession with its stages (durations in minutes)."""
     value = _member(item, "sleep")
@@ -241,7 +215,7 @@ def sleep(item: Item) -> list[Record]:
     nap = metadata.get("nap")
     main = metadata.get("mainSleep")
     return [
-        SleepSession(
+        records.SleepSession(
             source=_source(_point_id(item, start), item),
             start=start,
             end=end,
@@ -267,41 +241,36 @@ def _sample_time(value: Item) -> datetime:
     return moment(_member(value, "sampleTime").get("physicalTime"), "sampleTime.physicalTime")
 
 
-def _required(value: Item, key: str) -> float:
-    found = number(value, key)
-    if found is None:
-        raise ValueError(f"{key} is missing")
-    return found
-
-
+@normalises(DataType.HEART_RATE)
 def heart_rate(item: Item) -> list[Record]:
     """A ``heart-rate`` data point -> one Sample identified by its instant."""
     value = _member(item, "heartRate")
     time = _sample_time(value)
     motion = _optional_member(value, "metadata").get("motionContext")
     return [
-        Sample(
+        records.Sample(
             source=_source(time.isoformat(), item),
-            kind=SampleKind.HEART_RATE,
+            kind=records.SampleKind.HEART_RATE,
             time=time,
-            value=_required(value, "beatsPerMinute"),
+            value=required_number(value, "beatsPerMinute", numeric_text=True),
             context=MOTION_CONTEXT.get(str(motion)),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.BODY)
 def body(item: Item) -> list[Record]:
     """A ``weight`` (grams -> kg) or ``body-fat`` (percent) data point -> a BodyMeasurement."""
     if isinstance(item.get("weight"), Mapping):
-        value, kind = item["weight"], BodyKind.WEIGHT
-        measured = _required(value, "weightGrams") / 1000
+        value, kind = item["weight"], records.BodyKind.WEIGHT
+        measured = required_number(value, "weightGrams", numeric_text=True) / 1000
     else:
-        value, kind = _member(item, "bodyFat"), BodyKind.BODY_FAT
-        measured = _required(value, "percentage")
+        value, kind = _member(item, "bodyFat"), records.BodyKind.BODY_FAT
+        measured = required_number(value, "percentage", numeric_text=True)
     time = _sample_time(value)
     return [
-        BodyMeasurement(
+        records.BodyMeasurement(
             source=_source(time.isoformat(), item),
             kind=kind,
             time=time,
@@ -311,6 +280,7 @@ def body(item: Item) -> list[Record]:
     ]
 
 
+@normalises(DataType.HRV)
 def hrv(item: Item) -> list[Record]:
     """A ``heart-rate-variability`` data point -> an RMSSD Sample (none when only SDNN came)."""
     value = _member(item, "heartRateVariability")
@@ -319,9 +289,9 @@ def hrv(item: Item) -> list[Record]:
     if rmssd is None:
         return []
     return [
-        Sample(
+        records.Sample(
             source=_source(time.isoformat(), item),
-            kind=SampleKind.HRV_RMSSD,
+            kind=records.SampleKind.HRV_RMSSD,
             time=time,
             value=rmssd,
             raw=dict(item),
@@ -329,16 +299,17 @@ def hrv(item: Item) -> list[Record]:
     ]
 
 
+@normalises(DataType.SPO2)
 def spo2(item: Item) -> list[Record]:
     """An ``oxygen-saturation`` data point -> one SpO2 Sample (percent)."""
     value = _member(item, "oxygenSaturation")
     time = _sample_time(value)
     return [
-        Sample(
+        records.Sample(
             source=_source(time.isoformat(), item),
-            kind=SampleKind.SPO2,
+            kind=records.SampleKind.SPO2,
             time=time,
-            value=_required(value, "percentage"),
+            value=required_number(value, "percentage", numeric_text=True),
             raw=dict(item),
         )  # fmt: skip
     ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config, Revocation
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import PUSH_TOLERANCE, DataType, RateLimit
 
 NAME = "oura"
@@ -68,3 +71,11 @@ SIGNATURE_HEADER = "x-oura-signature"
 TIMESTAMP_HEADER = "x-oura-timestamp"
 WEBHOOK_TOLERANCE = PUSH_TOLERANCE  # 5 minutes either way
 WEBHOOK_TOKEN_OPTION = "webhook_verification_token"
+
+DATA_TYPES: tuple[DataType, ...] = tuple(COLLECTIONS)  # in the order fithub syncs them
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    pushes_signed=True,  # HMAC over timestamp + body: deletes are acted on
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE),
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, Revocation(REVOKE_PATH, style="query")),
+)  # fmt: skip

@@ -17,44 +17,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from fithub.plugins import hookimpl
+from fithub.plugins import types
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderMalformedResponse
 from fithub.plugins.polar import const, mapping
 from fithub.plugins.polar.client import PolarClient
-from fithub.plugins.records import Record
-from fithub.plugins.types import (
-    AuthKind,
-    AuthorizationCallback,
-    AuthorizationRequest,
-    AuthorizationStart,
-    DataType,
-    DeviceProvider,
-    FetchQuery,
-    Page,
-    PluginHost,
-    ProviderContext,
-    PushEvent,
-    PushRequest,
-    PushResult,
-    RateLimit,
-    TokenSet,
-)
+from fithub.plugins.provider import OAuth2Provider, day_token, device_providers, normalisers_in
+from fithub.plugins.types import DataType
 
-NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
-    DataType.ACTIVITIES: mapping.exercise,
-    DataType.DAILY: mapping.daily_activity,
-    DataType.SLEEP: mapping.sleep,
-    DataType.HRV: mapping.nightly_recharge,
-    DataType.HEART_RATE: mapping.continuous_heart_rate,
-}
 ACTIVITY_SPAN_DAYS = 28  # dates one daily-activity request may cover (from and to included)
 
 
-def window_dates(query: FetchQuery) -> tuple[date, date]:
+def window_dates(query: types.FetchQuery) -> tuple[date, date]:
     """The UTC dates the window [start, end) touches (the last before the first when it is empty)."""
     first = query.start.astimezone(UTC).date()
     last = (query.end.astimezone(UTC) - timedelta(microseconds=1)).date()
@@ -66,52 +43,32 @@ def _day_window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-class PolarProvider:
+class PolarProvider(OAuth2Provider[PolarClient]):
     """Polar watches and sensors through AccessLink: see plugins/polar/const.py for the endpoints."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    auth_kind: ClassVar[AuthKind] = "oauth2"
-    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
-    data_types: ClassVar[tuple[DataType, ...]] = const.DATA_TYPES
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
-    max_window: ClassVar[timedelta] = const.MAX_WINDOW
-    pushes_signed: ClassVar[bool] = True  # HMAC-SHA256 over the body: deletes are acted on
+    spec = const.SPEC
+    normalisers = normalisers_in(mapping)
+    malformed_errors = (ValueError, TypeError, KeyError, AttributeError)
+    item_keys = ("id", "date", "start_time")
     refreshes: ClassVar[bool] = False  # Polar issues no refresh tokens
     # Data types Polar answers whole, with no paging (the rest: one date per page).
     single_page_types: ClassVar[tuple[DataType, ...]] = (DataType.ACTIVITIES, DataType.DAILY)
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
-        self.client = PolarClient(context)
-
     # -- connecting -------------------------------------------------------------------------------
 
-    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
-        url = self.client.authorize_url(request.state, request.redirect_uri, request.scopes)
-        return AuthorizationStart(url=url)
-
-    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
-        """Trade the code for a token, then register the user with fithub's Polar client."""
-        if not callback.code:
-            raise ProviderError("Polar sent the user back without a code")
-        tokens = await self.client.exchange(callback.code, callback.redirect_uri, self.scopes)
-        await self.client.register(tokens)  # 409, already registered: fine
+    async def connected(self, tokens: types.TokenSet) -> types.TokenSet:
+        """Register the user with fithub's Polar client (409, already registered: fine)."""
+        await self.client.register(tokens)
         return tokens
 
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
+    async def refresh(self, tokens: types.TokenSet) -> types.TokenSet:
         raise ProviderAuthFailed(
             "Polar issues no refresh tokens: the user must connect Polar again"
         )
 
-    async def revoke(self, tokens: TokenSet) -> None:
-        """De-register the user at Polar, which revokes the access token too."""
-        await self.client.deregister(tokens)
-
     # -- reading ----------------------------------------------------------------------------------
 
-    async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
+    async def fetch_page(self, tokens: types.TokenSet, query: types.FetchQuery) -> types.Page:
         kind = query.data_type
         if kind is DataType.ACTIVITIES:
             return await self._exercises(tokens, query)
@@ -119,9 +76,9 @@ class PolarProvider:
             return await self._activities(tokens, query)
         if kind in const.DATE_PATHS:
             return await self._one_date(tokens, query, const.DATE_PATHS[kind])
-        raise ProviderError(f"Polar does not offer {kind}")
+        raise self.unsupported(kind)
 
-    async def _exercises(self, tokens: TokenSet, query: FetchQuery) -> Page:
+    async def _exercises(self, tokens: types.TokenSet, query: types.FetchQuery) -> types.Page:
         """Exercises *uploaded* in the window, so a late upload of an old session is not missed."""
         kept = []
         for item in await self.client.exercises(tokens):
@@ -132,54 +89,36 @@ class PolarProvider:
                 continue
             if query.start <= uploaded < query.end:
                 kept.append(item)
-        return Page(items=kept)
+        return types.Page(items=kept)
 
-    async def _activities(self, tokens: TokenSet, query: FetchQuery) -> Page:
+    async def _activities(self, tokens: types.TokenSet, query: types.FetchQuery) -> types.Page:
         """Daily summaries, at most 28 dates a request (a longer window pages by 28 dates)."""
         first, last = window_dates(query)
         if query.page_token:
-            first = self._token_date(query.page_token, first, last)
+            first = day_token(query.page_token, first, last, self.display_name)
         oldest = datetime.now(UTC).date() - const.ACTIVITY_HISTORY + timedelta(days=1)
         first = max(first, oldest)  # Polar refuses older dates with a 400
         if first > last:
-            return Page(items=[])
+            return types.Page(items=[])
         until = min(last, first + timedelta(days=ACTIVITY_SPAN_DAYS - 1))
         items = await self.client.activities(tokens, first, until)
         following = (until + timedelta(days=1)).isoformat() if until < last else None
-        return Page(items=items, next_token=following)
+        return types.Page(items=items, next_token=following)
 
-    async def _one_date(self, tokens: TokenSet, query: FetchQuery, path: str) -> Page:
+    async def _one_date(
+        self, tokens: types.TokenSet, query: types.FetchQuery, path: str
+    ) -> types.Page:
         first, last = window_dates(query)
         if first > last:
-            return Page(items=[])
-        day = self._token_date(query.page_token, first, last) if query.page_token else first
+            return types.Page(items=[])
+        day = day_token(query.page_token, first, last, self.display_name)
         document = await self.client.on_date(tokens, path, day)
         following = (day + timedelta(days=1)).isoformat() if day < last else None
-        return Page(items=[document] if document is not None else [], next_token=following)
-
-    @staticmethod
-    def _token_date(token: str, first: date, last: date) -> date:
-        try:
-            day = date.fromisoformat(token)
-        except ValueError as exc:
-            raise ProviderError("Polar: the page token is not a date") from exc
-        if not first <= day <= last:
-            raise ProviderError("Polar: the page token is outside the window")
-        return day
-
-    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
-        normaliser = NORMALISERS.get(data_type)
-        if normaliser is None:
-            raise ProviderError(f"Polar does not offer {data_type}")
-        try:
-            return normaliser(item)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            ident = item.get("id") or item.get("date") or item.get("start_time") or "?"
-            raise ProviderMalformedResponse(f"Polar {data_type} item {ident}: {exc}") from exc
+        return types.Page(items=[document] if document is not None else [], next_token=following)
 
     # -- webhooks ---------------------------------------------------------------------------------
 
-    async def handle_push(self, request: PushRequest) -> PushResult:
+    async def handle_push(self, request: types.PushRequest) -> types.PushResult:
         """Polar webhooks: the PING sent when the webhook is created, and signed notifications.
 
         Polar needs 200 for every delivery. The PING is answered without checking its signature:
@@ -196,11 +135,11 @@ class PolarProvider:
         if not isinstance(body, Mapping) or not isinstance(body.get("event"), str):
             raise ProviderMalformedResponse("Polar webhook body has no event")
         if body["event"] == const.PING:
-            return PushResult(status=200)
+            return types.PushResult(status=200)
         self._verify(request)
         data_types = const.PUSH_DATA_TYPES.get(body["event"], ())
         if not data_types:  # PHYSICAL_INFORMATION, SleepWise...: nothing fithub reads
-            return PushResult(status=200)
+            return types.PushResult(status=200)
         user_id = body.get("user_id")
         if isinstance(user_id, bool) or not isinstance(user_id, int | str) or user_id == "":
             raise ProviderMalformedResponse(f"Polar webhook {body['event']} names no user")
@@ -212,7 +151,7 @@ class PolarProvider:
                 raise ProviderMalformedResponse("Polar webhook date is not a date") from exc
         entity = body.get("entity_id")
         events = tuple(
-            PushEvent(
+            types.PushEvent(
                 external_user_id=str(user_id),
                 data_type=data_type,
                 object_id=str(entity) if entity else None,
@@ -221,9 +160,9 @@ class PolarProvider:
             )
             for data_type in data_types
         )
-        return PushResult(status=200, events=events)
+        return types.PushResult(status=200, events=events)
 
-    def _verify(self, request: PushRequest) -> None:
+    def _verify(self, request: types.PushRequest) -> None:
         secret = self.context.credentials.options.get(const.WEBHOOK_SECRET_OPTION, "")
         if not secret:
             raise ProviderError("Polar webhook cannot be verified: no webhook_secret is set")
@@ -233,6 +172,4 @@ class PolarProvider:
             raise ProviderError("Polar webhook signature does not match")
 
 
-@hookimpl
-def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
-    return [PolarProvider]
+register_device_providers = device_providers(PolarProvider)

@@ -14,36 +14,26 @@ import json
 from collections.abc import Container, Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
-import aiohttp
 from yarl import URL
 
 from fithub.plugins.errors import (
     ProviderAuthFailed,
     ProviderError,
     ProviderMalformedResponse,
-    ProviderRateLimited,
-    ProviderUnavailable,
 )
 from fithub.plugins.http import VendorHTTP, VendorResponse, parse_retry_after
-from fithub.plugins.oauth import token_request, token_set_from_response
+from fithub.plugins.oauth import OAuth2Client
 from fithub.plugins.polar.const import (
     ACTIVITIES_PATH,
-    API_BASE,
-    AUTH_BASE,
-    AUTHORIZE_PATH,
-    DISPLAY_NAME,
     EXERCISES_PATH,
     RATE_LIMIT_HEADER,
     RATE_RESET_HEADER,
     RATE_USAGE_HEADER,
-    TOKEN_BASE,
-    TOKEN_PATH,
     USER_PATH,
     USERS_PATH,
 )
-from fithub.plugins.types import AppCredentials, ProviderContext, TokenSet
+from fithub.plugins.types import TokenSet
 
 DATA_AUTH_STATUSES = (401, 403)
 MEMBER_ID_EXTRA = "member_id"
@@ -82,61 +72,10 @@ def rate_limit_wait(headers: Mapping[str, str]) -> float | None:
 
 
 class PolarHTTP(VendorHTTP):
-    """``VendorHTTP`` that reads Polar's rate-limit headers and sends JSON bodies."""
+    """``VendorHTTP`` that reads Polar's rate-limit headers."""
 
-    def check_status(
-        self,
-        method: str,
-        url: str,
-        status: int,
-        headers: Any,
-        text: str,
-        auth_statuses: Container[int] = (401,),
-    ) -> None:
-        if status == 429:
-            where = f"{self.vendor} {method} {URL(url).path}"
-            raise ProviderRateLimited(f"{where}: 429 rate limited", rate_limit_wait(headers))
-        super().check_status(method, url, status, headers, text, auth_statuses)
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-        tolerate: Container[int] = (),
-        auth_statuses: Container[int] = DATA_AUTH_STATUSES,
-    ) -> VendorResponse:
-        """One request with an optional JSON body; statuses in ``tolerate`` come back unraised.
-
-        The answer's ``body`` is its text: parse it with :func:`parse_json`.
-        """
-        where = f"{self.vendor} {method} {URL(url).path}"
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as response:
-                text = await response.text(errors="replace")
-                status, answer_headers = response.status, response.headers
-        except TimeoutError as exc:
-            raise ProviderUnavailable(f"{where}: no answer in time") from exc
-        except aiohttp.ClientConnectionError as exc:
-            raise ProviderUnavailable(f"{where}: connection failed ({type(exc).__name__})") from exc
-        except aiohttp.ClientPayloadError as exc:
-            raise ProviderUnavailable(f"{where}: the answer was cut off") from exc
-        except aiohttp.ClientError as exc:
-            raise ProviderError(f"{where}: {type(exc).__name__}") from exc
-        if status not in tolerate:
-            self.check_status(method, url, status, answer_headers, text, auth_statuses)
-        return VendorResponse(status, dict(answer_headers), text)
+    def retry_after(self, headers: Any, text: str) -> float | None:
+        return rate_limit_wait(headers)
 
 
 def parse_json(text: str, what: str) -> Any:
@@ -158,29 +97,10 @@ def objects(value: Any, what: str) -> list[Mapping[str, Any]]:
     return list(value)
 
 
-class PolarClient:
+class PolarClient(OAuth2Client):
     """One process's client for Polar AccessLink; stateless per user (tokens are passed in)."""
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.credentials: AppCredentials = context.credentials
-        self.http = PolarHTTP(context.session, DISPLAY_NAME, timeout_s=context.timeout_s)
-        creds = context.credentials
-        self.api_base = (creds.base_url or API_BASE).rstrip("/")
-        # auth_base_url replaces both sign-in hosts (the consent page and the token endpoint).
-        self.auth_base = (creds.auth_base_url or creds.base_url or AUTH_BASE).rstrip("/")
-        self.token_base = (creds.auth_base_url or creds.base_url or TOKEN_BASE).rstrip("/")
-
-    # -- OAuth 2.0 and registration ---------------------------------------------------------------
-
-    def authorize_url(self, state: str, redirect_uri: str, scopes: tuple[str, ...]) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self.credentials.client_id,
-            "redirect_uri": redirect_uri,
-            "scope": " ".join(scopes),
-            "state": state,
-        }
-        return f"{self.auth_base}{AUTHORIZE_PATH}?{urlencode(query)}"
+    http_class = PolarHTTP
 
     def member_id(self, polar_user_id: str) -> str:
         """fithub's id for a Polar user at Polar: stable, and telling nothing about the person."""
@@ -188,16 +108,11 @@ class PolarClient:
         digest = hmac.new(key, f"polar-member:{polar_user_id}".encode(), hashlib.sha256)
         return f"fithub-{digest.hexdigest()[:32]}"
 
-    async def exchange(self, code: str, redirect_uri: str, scopes: tuple[str, ...]) -> TokenSet:
-        """Trade the code for a token; Polar names its user in ``x_user_id`` (no refresh token)."""
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        body = await token_request(
-            self.http,
-            f"{self.token_base}{TOKEN_PATH}",
-            form,
-            basic_auth=(self.credentials.client_id, self.credentials.client_secret),
-        )
-        tokens = token_set_from_response(body, vendor=DISPLAY_NAME, requested_scopes=scopes)
+    def tokens_from(
+        self, body: Mapping[str, Any], previous: TokenSet | None, scopes: tuple[str, ...]
+    ) -> TokenSet:
+        """Polar names its user in ``x_user_id`` and sends no refresh token."""
+        tokens = super().tokens_from(body, previous, scopes)
         user_id = body.get("x_user_id")
         if isinstance(user_id, bool) or not isinstance(user_id, int | str) or user_id == "":
             raise ProviderMalformedResponse("Polar: the token response has no x_user_id")
@@ -210,6 +125,15 @@ class PolarClient:
             extra={MEMBER_ID_EXTRA: self.member_id(str(user_id))},
         )
 
+    async def _send(self, method: str, url: str, tokens: TokenSet, *,
+                    params: Mapping[str, str] | None = None, body: Any = None,
+                    tolerate: Container[int] = (),
+                    auth_statuses: Container[int] = DATA_AUTH_STATUSES) -> VendorResponse:  # fmt: skip
+        """One call with the user's token; the answer's ``body`` is its text (see parse_json)."""
+        return await self.http.request(method, url, params=params, json_body=body,
+                                       headers=self._auth(tokens), expect_json=False,
+                                       tolerate=tolerate, auth_statuses=auth_statuses)  # fmt: skip
+
     def _auth(self, tokens: TokenSet) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
 
@@ -221,24 +145,17 @@ class PolarClient:
         member_id = tokens.extra.get(MEMBER_ID_EXTRA) or self.member_id(
             tokens.external_user_id or ""
         )
-        answer = await self.http.send(
-            "POST",
-            f"{self.api_base}{USERS_PATH}",
-            headers=self._auth(tokens),
-            body={"member-id": member_id},
-            tolerate=(409,),
-        )
+        answer = await self._send("POST", f"{self.api_base}{USERS_PATH}", tokens,
+                                  body={"member-id": member_id}, tolerate=(409,))  # fmt: skip
         return answer.status != 409
 
-    async def deregister(self, tokens: TokenSet) -> None:
+    async def revoke(self, tokens: TokenSet) -> None:
         """De-register the user, which also revokes the token; already gone is not an error."""
         if not tokens.external_user_id:
             raise ProviderError("Polar: no Polar user id to de-register")
         url = f"{self.api_base}{USER_PATH.format(user_id=tokens.external_user_id)}"
         try:
-            await self.http.send(
-                "DELETE", url, headers=self._auth(tokens), tolerate=(404,), auth_statuses=(401,)
-            )
+            await self._send("DELETE", url, tokens, tolerate=(404,), auth_statuses=(401,))
         except ProviderAuthFailed:
             return  # the token is revoked already: what de-registering wanted
 
@@ -246,27 +163,21 @@ class PolarClient:
 
     async def exercises(self, tokens: TokenSet) -> list[Mapping[str, Any]]:
         """Every exercise uploaded in the last 30 days (Polar neither pages nor filters it)."""
-        answer = await self.http.send(
-            "GET", f"{self.api_base}{EXERCISES_PATH}", headers=self._auth(tokens)
-        )
+        answer = await self._send("GET", f"{self.api_base}{EXERCISES_PATH}", tokens)
         return objects(parse_json(answer.body, "exercises"), "exercises")
 
     async def activities(
         self, tokens: TokenSet, first: date, last: date
     ) -> list[Mapping[str, Any]]:
         """Daily activity summaries of the dates ``first`` to ``last`` (both included)."""
-        answer = await self.http.send(
-            "GET",
-            f"{self.api_base}{ACTIVITIES_PATH}",
-            headers=self._auth(tokens),
-            params={"from": first.isoformat(), "to": last.isoformat()},
-        )
+        answer = await self._send("GET", f"{self.api_base}{ACTIVITIES_PATH}", tokens,
+                                  params={"from": first.isoformat(), "to": last.isoformat()})  # fmt: skip
         return objects(parse_json(answer.body, "activities"), "activities")
 
     async def on_date(self, tokens: TokenSet, path: str, day: date) -> Mapping[str, Any] | None:
         """The document of one date under ``path`` ("/v3/users/sleep/{date}"), None when absent."""
         url = f"{self.api_base}{path.format(date=day.isoformat())}"
-        answer = await self.http.send("GET", url, headers=self._auth(tokens), tolerate=(404,))
+        answer = await self._send("GET", url, tokens, tolerate=(404,))
         if answer.status in (204, 404):
             return None
         body = parse_json(answer.body, URL(url).path)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "polar"
@@ -63,6 +66,15 @@ RATE_LIMITS: tuple[RateLimit, ...] = (
 RATE_USAGE_HEADER = "RateLimit-Usage"
 RATE_LIMIT_HEADER = "RateLimit-Limit"
 RATE_RESET_HEADER = "RateLimit-Reset"
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    pushes_signed=True,  # HMAC-SHA256 over the body: deletes are acted on
+    # auth_base_url replaces both sign-in hosts (the consent page and the token endpoint).
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE, token=TOKEN_BASE, token_follows_auth=True),
+    # No refresh tokens; de-registering the user (PolarClient.revoke) revokes the access token.
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, client_auth="basic"),
+)  # fmt: skip
 
 # Hypnogram codes (30-s epochs): 0 wake, 1 REM, 2 lighter non-REM (N1), 3 light non-REM (N2),
 # 4 deep non-REM (N3), 5 unknown (bad skin contact: no stage).

@@ -13,20 +13,22 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from fithub.plugins.polar.const import HYPNOGRAM, NAME
-from fithub.plugins.records import (
-    Activity,
-    DailySummary,
-    Record,
-    Sample,
-    SampleKind,
-    SleepSession,
-    SleepStage,
-    SleepStageKind,
-    Source,
+from fithub.plugins import records
+from fithub.plugins.coerce import (
+    Item,
+    date_field,
+    datetime_field,
+    int_field,
+    iso_datetime,
+    number_field,
+    object_field,
+    text_field,
 )
+from fithub.plugins.polar.const import HYPNOGRAM, NAME
+from fithub.plugins.provider import normalises
+from fithub.plugins.records import Record
+from fithub.plugins.types import DataType
 
-Item = Mapping[str, Any]
 DAY_S = 86400
 _DURATION = re.compile(
     r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?"
@@ -34,29 +36,8 @@ _DURATION = re.compile(
 )
 
 
-def _text(item: Item, key: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{key} is missing or not text")
-    return value
-
-
-def _number(item: Item, key: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} is not a number")
-    return float(value)
-
-
-def _int(item: Item, key: str) -> int | None:
-    value = _number(item, key)
-    return None if value is None else int(value)
-
-
-def _source(external_id: str, device: Any = None) -> Source:
-    return Source(NAME, external_id, device if isinstance(device, str) and device else None)
+def _source(external_id: str, device: Any = None) -> records.Source:
+    return records.Source(NAME, external_id, device if isinstance(device, str) and device else None)
 
 
 def duration_s(text: str) -> float:
@@ -79,11 +60,6 @@ def clock_s(text: str) -> int:
     return parsed.hour * 3600 + parsed.minute * 60 + parsed.second
 
 
-def _moment(text: str) -> datetime:
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _utc_at(day: date, seconds: float) -> datetime:
     return datetime.combine(day, time.min, UTC) + timedelta(seconds=seconds)
 
@@ -93,13 +69,14 @@ def _utc_at(day: date, seconds: float) -> datetime:
 
 def exercise_start(item: Item) -> datetime:
     """When an exercise began: its local ``start_time`` at ``start_time_utc_offset`` minutes."""
-    start = datetime.fromisoformat(_text(item, "start_time").replace("Z", "+00:00"))
+    start = datetime.fromisoformat(text_field(item, "start_time").replace("Z", "+00:00"))
     if start.tzinfo is None:
-        offset = _number(item, "start_time_utc_offset") or 0.0
+        offset = number_field(item, "start_time_utc_offset") or 0.0
         start = start.replace(tzinfo=timezone(timedelta(minutes=offset)))
     return start
 
 
+@normalises(DataType.ACTIVITIES)
 def exercise(item: Item) -> list[Record]:
     """``/v3/exercises`` item -> one Activity (duration ISO 8601, calories kcal, distance m)."""
     start = exercise_start(item)
@@ -109,15 +86,15 @@ def exercise(item: Item) -> list[Record]:
     heart = item.get("heart_rate")
     heart = heart if isinstance(heart, Mapping) else {}
     return [
-        Activity(
-            source=_source(_text(item, "id"), item.get("device")),
+        records.Activity(
+            source=_source(text_field(item, "id"), item.get("device")),
             start=start,
-            end=start + timedelta(seconds=duration_s(_text(item, "duration"))),
+            end=start + timedelta(seconds=duration_s(text_field(item, "duration"))),
             sport=sport.strip().lower().replace(" ", "_"),
-            calories_kcal=_number(item, "calories"),
-            distance_m=_number(item, "distance"),
-            avg_heart_rate_bpm=_number(heart, "average"),
-            max_heart_rate_bpm=_number(heart, "maximum"),
+            calories_kcal=number_field(item, "calories"),
+            distance_m=number_field(item, "distance"),
+            avg_heart_rate_bpm=number_field(heart, "average"),
+            max_heart_rate_bpm=number_field(heart, "maximum"),
             raw=dict(item),
         )
     ]
@@ -126,7 +103,7 @@ def exercise(item: Item) -> list[Record]:
 def uploaded_at(item: Item) -> datetime:
     """When Polar received an exercise (``upload_time``; its start when that is missing)."""
     upload = item.get("upload_time")
-    return _moment(upload) if isinstance(upload, str) and upload else exercise_start(item)
+    return iso_datetime(upload) if isinstance(upload, str) and upload else exercise_start(item)
 
 
 # -- daily activity ------------------------------------------------------------------------------
@@ -137,21 +114,22 @@ def activity_day(item: Item) -> date:
     samples = item.get("samples")
     if isinstance(samples, Mapping) and isinstance(samples.get("date"), str):
         return date.fromisoformat(samples["date"])
-    return date.fromisoformat(_text(item, "start_time")[:10])
+    return date.fromisoformat(text_field(item, "start_time")[:10])
 
 
+@normalises(DataType.DAILY)
 def daily_activity(item: Item) -> list[Record]:
     """``/v3/users/activities`` item -> one DailySummary, identified by its date."""
     day = activity_day(item)
     active = item.get("active_duration")
     return [
-        DailySummary(
+        records.DailySummary(
             source=_source(day.isoformat()),
             day=day,
-            steps=_int(item, "steps"),
-            active_calories_kcal=_number(item, "active_calories"),
-            total_calories_kcal=_number(item, "calories"),
-            distance_m=_number(item, "distance_from_steps"),
+            steps=int_field(item, "steps"),
+            active_calories_kcal=number_field(item, "active_calories"),
+            total_calories_kcal=number_field(item, "calories"),
+            distance_m=number_field(item, "distance_from_steps"),
             active_minutes=duration_s(active) / 60 if isinstance(active, str) and active else None,
             raw=dict(item),
         )
@@ -161,7 +139,7 @@ def daily_activity(item: Item) -> list[Record]:
 # -- sleep ---------------------------------------------------------------------------------------
 
 
-def _stages(hypnogram: Any, start: datetime, end: datetime) -> tuple[SleepStage, ...]:
+def _stages(hypnogram: Any, start: datetime, end: datetime) -> tuple[records.SleepStage, ...]:
     """Stages from ``{"HH:MM": code}`` transitions: each code lasts until the next one (or the end).
 
     Keys are clock times in the sleep's own offset; they are placed after ``start`` (modulo a day,
@@ -179,7 +157,7 @@ def _stages(hypnogram: Any, start: datetime, end: datetime) -> tuple[SleepStage,
         moment = anchor + timedelta(seconds=(clock_s(str(key)) - anchor_s) % DAY_S)
         marks.append((max(moment, start), code))
     marks.sort(key=lambda mark: mark[0])
-    stages: list[SleepStage] = []
+    stages: list[records.SleepStage] = []
     for i, (moment, code) in enumerate(marks):
         until = marks[i + 1][0] if i + 1 < len(marks) else end
         kind = HYPNOGRAM.get(code)
@@ -187,25 +165,26 @@ def _stages(hypnogram: Any, start: datetime, end: datetime) -> tuple[SleepStage,
             continue
         until = min(until, end)
         if stages and stages[-1].stage == kind and stages[-1].end == moment:
-            stages[-1] = SleepStage(stages[-1].stage, stages[-1].start, until)
+            stages[-1] = records.SleepStage(stages[-1].stage, stages[-1].start, until)
         else:
-            stages.append(SleepStage(SleepStageKind(kind), moment, until))
+            stages.append(records.SleepStage(records.SleepStageKind(kind), moment, until))
     return tuple(stages)
 
 
+@normalises(DataType.SLEEP)
 def sleep(item: Item) -> list[Record]:
     """``/v3/users/sleep/{date}`` -> one SleepSession (durations in s), identified by its date."""
-    day = date.fromisoformat(_text(item, "date"))
-    start = _moment(_text(item, "sleep_start_time"))
-    end = _moment(_text(item, "sleep_end_time"))
-    parts = [_number(item, k) for k in ("light_sleep", "deep_sleep", "rem_sleep")]
-    parts.append(_number(item, "unrecognized_sleep_stage"))
+    day = date_field(item, "date")
+    start = datetime_field(item, "sleep_start_time")
+    end = datetime_field(item, "sleep_end_time")
+    parts = [number_field(item, k) for k in ("light_sleep", "deep_sleep", "rem_sleep")]
+    parts.append(number_field(item, "unrecognized_sleep_stage"))
     known = [p for p in parts if p is not None]
     beats = item.get("heart_rate_samples")
     bpm = [float(v) for v in beats.values() if isinstance(v, int | float) and not isinstance(
         v, bool)] if isinstance(beats, Mapping) else []  # fmt: skip
     return [
-        SleepSession(
+        records.SleepSession(
             source=_source(day.isoformat(), item.get("device_id")),
             start=start,
             end=end,
@@ -215,7 +194,7 @@ def sleep(item: Item) -> list[Record]:
             light_s=parts[0],
             deep_s=parts[1],
             rem_s=parts[2],
-            awake_s=_number(item, "total_interruption_duration"),
+            awake_s=number_field(item, "total_interruption_duration"),
             avg_heart_rate_bpm=sum(bpm) / len(bpm) if bpm else None,
             lowest_heart_rate_bpm=min(bpm) if bpm else None,
             raw=dict(item),
@@ -232,12 +211,10 @@ def _night_moment(day: date, key: str) -> datetime:
     return _utc_at(day - timedelta(days=1) if seconds >= DAY_S // 2 else day, seconds)
 
 
-def _series(item: Item, key: str, day: date, kind: SampleKind) -> list[Record]:
-    series = item.get(key)
+def _series(item: Item, key: str, day: date, kind: records.SampleKind) -> list[Record]:
+    series = object_field(item, key)
     if series is None:
         return []
-    if not isinstance(series, Mapping):
-        raise ValueError(f"{key} is not an object")
     samples: list[Record] = []
     for clock, value in series.items():
         if value is None:
@@ -246,7 +223,7 @@ def _series(item: Item, key: str, day: date, kind: SampleKind) -> list[Record]:
             raise ValueError(f"{key} {clock} is not a number")
         moment = _night_moment(day, str(clock))
         samples.append(
-            Sample(
+            records.Sample(
                 source=_source(moment.isoformat()),
                 kind=kind,
                 time=moment,
@@ -258,18 +235,20 @@ def _series(item: Item, key: str, day: date, kind: SampleKind) -> list[Record]:
     return samples
 
 
+@normalises(DataType.HRV)
 def nightly_recharge(item: Item) -> list[Record]:
     """``/v3/users/nightly-recharge/{date}`` -> HRV (RMSSD, ms) and breathing-rate Samples."""
-    day = date.fromisoformat(_text(item, "date"))
+    day = date_field(item, "date")
     return [
-        *_series(item, "hrv_samples", day, SampleKind.HRV_RMSSD),
-        *_series(item, "breathing_samples", day, SampleKind.RESPIRATORY_RATE),
+        *_series(item, "hrv_samples", day, records.SampleKind.HRV_RMSSD),
+        *_series(item, "breathing_samples", day, records.SampleKind.RESPIRATORY_RATE),
     ]
 
 
+@normalises(DataType.HEART_RATE)
 def continuous_heart_rate(item: Item) -> list[Record]:
     """``/v3/users/continuous-heart-rate/{date}`` -> one heart-rate Sample per 5-minute average."""
-    day = date.fromisoformat(_text(item, "date"))
+    day = date_field(item, "date")
     rows = item.get("heart_rate_samples")
     if not isinstance(rows, list):
         raise ValueError("heart_rate_samples is not a list")
@@ -277,14 +256,14 @@ def continuous_heart_rate(item: Item) -> list[Record]:
     for row in rows:
         if not isinstance(row, Mapping):
             raise ValueError("a heart rate sample is not an object")
-        bpm = _number(row, "heart_rate")
+        bpm = number_field(row, "heart_rate")
         if bpm is None:
             continue
-        moment = _utc_at(day, clock_s(_text(row, "sample_time")))
+        moment = _utc_at(day, clock_s(text_field(row, "sample_time")))
         samples.append(
-            Sample(
+            records.Sample(
                 source=_source(moment.isoformat()),
-                kind=SampleKind.HEART_RATE,
+                kind=records.SampleKind.HEART_RATE,
                 time=moment,
                 value=bpm,
                 raw={"date": day.isoformat(), **row},

@@ -1,4 +1,4 @@
-"""Strava API v3 over HTTP: OAuth 2.0 (credentials in the body), activities paged by page number.
+"""Strava API v3 over HTTP: OAuth 2.0 quirks (scopes from the callback), activities paged by number.
 
 A 429 from Strava carries no ``Retry-After``; the wait is derived from the rate-limit headers
 (see :func:`rate_limit_wait`).
@@ -7,34 +7,26 @@ A 429 from Strava carries no ``Retry-After``; the wait is derived from the rate-
 from __future__ import annotations
 
 import json
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode
-
-from yarl import URL
 
 from fithub.plugins.errors import (
     ProviderAuthFailed,
     ProviderError,
     ProviderMalformedResponse,
-    ProviderRateLimited,
 )
 from fithub.plugins.http import VendorHTTP, parse_retry_after
-from fithub.plugins.oauth import split_scopes, token_request, token_set_from_response
+from fithub.plugins.oauth import OAuth2Client, bearer, split_scopes
 from fithub.plugins.strava.const import (
     ACTIVITIES_PATH,
-    AUTHORIZE_PATH,
-    BASE,
-    DEAUTHORIZE_PATH,
-    DISPLAY_NAME,
     FIFTEEN_MINUTES_S,
     PER_PAGE,
     RATE_HEADER_PAIRS,
-    TOKEN_PATH,
 )
-from fithub.plugins.types import AppCredentials, Page, ProviderContext, TokenSet
+from fithub.plugins.types import AuthorizationCallback, Page, TokenSet
 
 
 def _pair(value: str | None) -> tuple[int, int] | None:
@@ -78,7 +70,7 @@ def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> 
     return (epoch // FIFTEEN_MINUTES_S + 1) * FIFTEEN_MINUTES_S - epoch
 
 
-def _error_detail(text: str, *, message: bool = True) -> str:
+def _error_detail(text: str) -> str:
     """Strava's error body ``{"message", "errors": [{"resource", "field", "code"}]}`` in short."""
     try:
         body = json.loads(text)
@@ -86,7 +78,7 @@ def _error_detail(text: str, *, message: bool = True) -> str:
         return ""
     if not isinstance(body, dict):
         return ""
-    parts = [str(body.get("message") or "")] if message else []
+    parts = [str(body.get("message") or "")]
     for error in body.get("errors") or []:
         if isinstance(error, dict):
             parts.append(f"{error.get('resource')}.{error.get('field')} {error.get('code')}")
@@ -96,89 +88,39 @@ def _error_detail(text: str, *, message: bool = True) -> str:
 class StravaHTTP(VendorHTTP):
     """VendorHTTP that reads Strava's 429s (no Retry-After) and its error bodies."""
 
-    def check_status(
-        self,
-        method: str,
-        url: str,
-        status: int,
-        headers: Any,
-        text: str,
-        auth_statuses: Container[int] = (401,),
-    ) -> None:
-        if status == 429:
-            wait = parse_retry_after(headers.get("Retry-After"))
-            if wait is None:
-                wait = rate_limit_wait(headers)
-            raise ProviderRateLimited(
-                f"{self.vendor} {method} {URL(url).path}: 429 rate limited ({_error_detail(text)})",
-                retry_after=wait,
-            )
-        try:
-            super().check_status(method, url, status, headers, text, auth_statuses)
-        except ProviderError as exc:
-            errors = _error_detail(text, message=False)  # the message is in exc already
-            if errors:
-                raise type(exc)(f"{exc} [{errors}]") from None
-            raise
+    def detail(self, text: str) -> str:
+        return _error_detail(text) or super().detail(text)
+
+    def retry_after(self, headers: Any, text: str) -> float | None:
+        wait = parse_retry_after(headers.get("Retry-After"))
+        return rate_limit_wait(headers) if wait is None else wait
 
 
-class StravaClient:
+class StravaClient(OAuth2Client):
     """One process's client for Strava; stateless per user (tokens are passed in)."""
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.credentials: AppCredentials = context.credentials
-        self.http = StravaHTTP(context.session, DISPLAY_NAME, timeout_s=context.timeout_s)
-        base = (context.credentials.base_url or BASE).rstrip("/")
-        self.base = base
-        self.auth_base = (context.credentials.auth_base_url or base).rstrip("/")
+    http_class = StravaHTTP
 
-    def authorize_url(self, state: str, redirect_uri: str, scopes: tuple[str, ...]) -> str:
-        query = {
-            "client_id": self.credentials.client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "approval_prompt": "auto",
-            "scope": ",".join(scopes),
-            "state": state,
-        }
-        return f"{self.auth_base}{AUTHORIZE_PATH}?{urlencode(query)}"
-
-    async def _token(self, form: dict[str, str]) -> Any:
-        form = {
-            **form,
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-        }
-        return await token_request(self.http, f"{self.base}{TOKEN_PATH}", form)
-
-    async def exchange(self, code: str, granted: str | None, asked: tuple[str, ...]) -> TokenSet:
+    async def exchange(self, callback: AuthorizationCallback, scopes: tuple[str, ...]) -> TokenSet:
         """Trade the code; scopes are the callback's ``scope`` (the token answer has none)."""
-        body = await self._token({"grant_type": "authorization_code", "code": code})
-        tokens = token_set_from_response(body, vendor=DISPLAY_NAME, requested_scopes=asked)
-        athlete = body.get("athlete") if isinstance(body, Mapping) else None
+        tokens = await super().exchange(callback, scopes)
+        return replace(tokens, scopes=split_scopes(callback.params.get("scope")) or scopes)
+
+    def tokens_from(
+        self, body: Mapping[str, Any], previous: TokenSet | None, scopes: tuple[str, ...]
+    ) -> TokenSet:
+        """A code's answer names the athlete; a refresh may rotate the refresh token, and may
+        hand back the same access token (> 1 h left): whatever comes back is kept."""
+        tokens = super().tokens_from(body, previous, scopes)
+        if previous is not None:
+            return tokens
+        athlete = body.get("athlete")
         athlete_id = athlete.get("id") if isinstance(athlete, Mapping) else None
         if isinstance(athlete_id, bool) or not isinstance(athlete_id, int | str) or not athlete_id:
             raise ProviderMalformedResponse("Strava: the token answer names no athlete id")
-        return TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=tokens.expires_at,
-            scopes=split_scopes(granted) or asked,
-            external_user_id=str(athlete_id),
-            token_type="Bearer",
-        )
+        return replace(tokens, external_user_id=str(athlete_id), token_type="Bearer")
 
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        """New tokens; Strava may hand back the same access token (> 1 h left) and may rotate
-        the refresh token (the old one then dies at once): whatever comes back is kept."""
-        if not tokens.refresh_token:
-            raise ProviderAuthFailed("Strava: no refresh token to renew the access token with")
-        body = await self._token(
-            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
-        )
-        return token_set_from_response(body, vendor=DISPLAY_NAME, previous=tokens)
-
-    async def deauthorize(self, tokens: TokenSet) -> None:
+    async def revoke(self, tokens: TokenSet) -> None:
         """Revoke every token of the athlete for this app; an unknown token is already revoked."""
         live = tokens
         if tokens.expires_within(60, datetime.now(UTC)) and tokens.refresh_token:
@@ -187,13 +129,7 @@ class StravaClient:
                 live = await self.refresh(tokens)
             except ProviderAuthFailed:
                 return
-        url = f"{self.base}{DEAUTHORIZE_PATH}"
-        try:
-            await self.http.request(
-                "POST", url, params={"access_token": live.access_token}, expect_json=False
-            )
-        except ProviderAuthFailed:
-            return  # the grant is already gone: what deauthorizing wanted
+        await super().revoke(live)
 
     async def activities_page(
         self, tokens: TokenSet, start: datetime, end: datetime, page_token: str | None
@@ -215,9 +151,8 @@ class StravaClient:
             "page": str(page),
             "per_page": str(PER_PAGE),
         }
-        headers = {"Authorization": f"Bearer {tokens.access_token}"}
-        body = await self.http.get_json(f"{self.base}{ACTIVITIES_PATH}", params=params,
-                                        headers=headers)  # fmt: skip
+        body = await self.http.get_json(f"{self.api_base}{ACTIVITIES_PATH}", params=params,
+                                        headers=bearer(tokens))  # fmt: skip
         if not isinstance(body, list):
             raise ProviderMalformedResponse("Strava activities: the page is not a JSON list")
         items = [item for item in body if isinstance(item, Mapping)]

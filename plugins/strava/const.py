@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config, Revocation
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "strava"
@@ -42,6 +45,14 @@ RATE_HEADER_PAIRS: tuple[tuple[str, str], ...] = (
     ("X-RateLimit-Limit", "X-RateLimit-Usage"),
     ("X-ReadRateLimit-Limit", "X-ReadRateLimit-Usage"),
 )
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    hosts=VendorHosts(api=BASE),
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, Revocation(DEAUTHORIZE_PATH, style="query"),
+                       scope_separator=",", authorize_params={"approval_prompt": "auto"},
+                       exchange_redirect_uri=False),
+)  # fmt: skip
 
 # Webhooks: unsigned. FITHUB_STRAVA_OPTIONS holds what fithub checks them against; each is
 # required (a call is refused while one is missing).

@@ -16,6 +16,11 @@ Faults are queued with :meth:`FakeVendor.inject` and hit the next matching reque
     fake.expire_access_tokens()                       # every issued access token now gets 401
     fake.refuse_refresh = True                        # refresh grants get 400 invalid_grant
     fake.refuse_refresh_for.add("a1")                 # ... only a1's
+
+Helpers the vendor fakes share: :meth:`FakeVendor.upsert` (store seeded items),
+:meth:`FakeVendor.paginate` (opaque next-page tokens), :meth:`FakeVendor.drop_tokens` (a user
+leaves), :func:`with_headers` (rate-limit headers on every answer), :func:`noise` (stable
+pseudo-random data) and :func:`path_under` (fault and limit paths).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import base64
 import secrets
 import threading
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,11 +38,45 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Middleware
 
 from fithub.plugins.testing.oauth import Grant, OAuth2Endpoints, PendingCode
 from fithub.plugins.types import AppCredentials, DataType
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def noise(*parts: object) -> int:
+    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
+    return zlib.crc32("|".join(map(str, parts)).encode())
+
+
+def path_under(path: str, prefixes: str) -> bool:
+    """Whether ``path`` starts with ``prefixes``, or with any of several joined by ``|``."""
+    return any(path.startswith(prefix) for prefix in prefixes.split("|"))
+
+
+async def with_headers(
+    request: web.Request,
+    handler: Handler,
+    headers: dict[str, str],
+    refusal: web.StreamResponse | None = None,
+) -> web.StreamResponse:
+    """``refusal`` when given, else the handler's answer; ``headers`` go on either.
+
+    An error the handler raises (an ``HTTPException``) gets them too, so a 401 or a 404 carries
+    the rate-limit headers as the vendor's would.
+    """
+    if refusal is not None:
+        response = refusal
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(headers)
+            raise
+    response.headers.update(headers)
+    return response
 
 
 @dataclass
@@ -80,8 +120,11 @@ class FakeVendor(OAuth2Endpoints):
     """Generic OAuth 2.0 vendor; subclass it for a vendor's paths, shapes and data."""
 
     name: ClassVar[str] = "fake"
-    data_prefix: ClassVar[str] = "/v1/"  # where faults apply unless told otherwise
+    # Where faults apply unless told otherwise (several prefixes may be joined by "|").
+    data_prefix: ClassVar[str] = "/v1/"
     # OAuth paths, client credentials and refresh-token rotation: see OAuth2Endpoints.
+    access_ttl_s: float = 3600.0  # subclasses set the vendor's; a test may change an instance's
+    page_size: int = 50
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -89,8 +132,6 @@ class FakeVendor(OAuth2Endpoints):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: TestServer | None = None
         self.url = ""
-        self.access_ttl_s = 3600.0
-        self.page_size = 50
         self.reset()
 
     # -- state ----------------------------------------------------------------------------------
@@ -120,6 +161,40 @@ class FakeVendor(OAuth2Endpoints):
         """The stored items of one collection of one account (a live list: edit it in place)."""
         with self._lock:
             return self.accounts.setdefault(account, {}).setdefault(collection, [])
+
+    def upsert(
+        self,
+        account: str,
+        collection: str,
+        item: dict[str, Any],
+        key: str = "id",
+        *,
+        order: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
+        """Store ``item``, replacing the stored one with the same ``key`` (seeding twice is safe).
+
+        With ``order``, a new item is filed in that order (the collection is kept sorted by it).
+        """
+        items = self.items(account, collection)
+        with self._lock:
+            for i, existing in enumerate(items):
+                if existing[key] == item[key]:
+                    items[i] = item
+                    return
+            items.append(item)
+            if order is not None:
+                items.sort(key=order)
+
+    def drop_tokens(self, account: str) -> None:
+        """Every token of ``account`` stops working (the user left): access tokens are revoked."""
+        with self._lock:
+            for token, grant in list(self.access_tokens.items()):
+                if grant.account == account:
+                    del self.access_tokens[token]
+                    self.revoked.add(token)
+            for token, grant in list(self.refresh_tokens.items()):
+                if grant.account == account:
+                    del self.refresh_tokens[token]
 
     def seed(self, account: str, start: datetime, end: datetime) -> None:
         """Store realistic data for ``account`` in [start, end): every data type the vendor has."""
@@ -187,8 +262,15 @@ class FakeVendor(OAuth2Endpoints):
     def add_routes(self, router: web.UrlDispatcher) -> None:
         """Add the vendor's data routes (subclasses)."""
 
+    def middlewares(self) -> list[Middleware]:
+        """The app's middlewares, outermost first: the fault injection and request log here.
+
+        A vendor adds its own around it (error envelopes) or inside it (rate limits).
+        """
+        return [self._middleware]
+
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware])
+        app = web.Application(middlewares=self.middlewares())
         self.add_oauth_routes(app)
         self.add_routes(app.router)
         return app
@@ -245,7 +327,7 @@ class FakeVendor(OAuth2Endpoints):
         with self._lock:
             account = self._bearer_account(request)
             for fault in self.faults:
-                if not request.path.startswith(fault.path) or fault.hits >= fault.times:
+                if not path_under(request.path, fault.path) or fault.hits >= fault.times:
                     continue
                 if fault.account is not None and fault.account != account:
                     continue
@@ -294,17 +376,30 @@ class FakeVendor(OAuth2Endpoints):
         request[RECORD].account = account
 
     def paginate(
-        self, request: web.Request, items: Sequence[dict[str, Any]], token: str | None
+        self,
+        request: web.Request,
+        items: Sequence[dict[str, Any]],
+        token: str | None,
+        *,
+        size: int | None = None,
+        refuse: Callable[[], web.HTTPException] | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of ``items`` from the opaque ``token``; the next page's token or None."""
+        """One page of ``items`` from the opaque ``token``; the next page's token or None.
+
+        A page holds ``size`` items (default :attr:`page_size`). A token that is not one of
+        ours raises ``refuse()`` (default: a JSON 400). The request log's ``total`` counts
+        ``items``.
+        """
         try:
             offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
         except ValueError as exc:
+            if refuse is not None:
+                raise refuse() from exc
             raise web.HTTPBadRequest(
                 text='{"detail": "bad next_token"}', content_type="application/json"
             ) from exc
         request[RECORD].total = len(items)
-        end = offset + self.page_size
+        end = offset + (self.page_size if size is None else size)
         following = (
             base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
         )

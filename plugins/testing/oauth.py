@@ -236,6 +236,13 @@ class OAuth2Endpoints:
         form = await request.post()
         token = str(request.query.get("access_token") or form.get("token") or "")
         with self._lock:
+            if token in self.refresh_tokens:  # RFC 7009 2.1: a refresh token ends its whole grant
+                self.refresh_tokens.pop(token)
+                granted = [t for t, g in self.access_tokens.items() if g.refresh_token == token]
+                for access in granted:
+                    self.access_tokens.pop(access)
+                self.revoked.update([token, *granted])
+                return web.Response(status=200)
             grant = self.access_tokens.pop(token, None)
             if grant is None:
                 return web.json_response({"detail": "unknown token"}, status=401)

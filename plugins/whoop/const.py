@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config, Revocation
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.types import DataType, RateLimit
 
 NAME = "whoop"
@@ -95,3 +98,13 @@ PUSH_DATA_TYPES: dict[str, tuple[DataType, ...]] = {
     "sleep": (DataType.SLEEP,),
     "recovery": (DataType.HRV, DataType.SPO2),
 }
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    pushes_signed=True,  # HMAC-SHA256 over timestamp + body: deletes are acted on
+    hosts=VendorHosts(api=API_BASE, token_follows_auth=True),
+    # Without scope=offline a refresh answers with an access token only.
+    oauth=OAuth2Config(AUTHORIZE_PATH, TOKEN_PATH, Revocation(REVOKE_PATH, "bearer", "DELETE"),
+                       refresh_params={"scope": OFFLINE}),
+    retry_after_headers=(RATE_LIMIT_RESET_HEADER, "Retry-After"),
+)  # fmt: skip

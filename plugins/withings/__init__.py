@@ -9,40 +9,14 @@ See docs/providers/withings.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import UTC, datetime
 
-from fithub.plugins import hookimpl
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
-from fithub.plugins.records import Record
-from fithub.plugins.types import (
-    AuthKind,
-    AuthorizationCallback,
-    AuthorizationRequest,
-    AuthorizationStart,
-    DataType,
-    DeviceProvider,
-    FetchQuery,
-    Page,
-    PluginHost,
-    ProviderContext,
-    PushRequest,
-    PushResult,
-    RateLimit,
-    TokenSet,
-)
+from fithub.plugins.provider import OAuth2Provider, device_providers, normalisers_in
+from fithub.plugins.types import DataType, FetchQuery, Page, PushRequest, PushResult, TokenSet
 from fithub.plugins.webhooks import CALLBACK_TOKEN_OPTION, check_callback_token
 from fithub.plugins.withings import const, mapping
 from fithub.plugins.withings.client import WithingsClient, callback_url
-
-NORMALISERS: dict[DataType, Callable[[Mapping[str, Any]], list[Record]]] = {
-    DataType.BODY: mapping.measure_group,
-    DataType.DAILY: mapping.activity,
-    DataType.ACTIVITIES: mapping.workout,
-    DataType.SLEEP: mapping.sleep_summary,
-    DataType.HEART_RATE: mapping.intraday_heart_rate,
-}
 
 
 def _page_token(token: str | None, start: datetime) -> tuple[datetime, int]:
@@ -56,31 +30,16 @@ def _page_token(token: str | None, start: datetime) -> tuple[datetime, int]:
         raise ProviderError("Withings: the page token is not one this provider made") from exc
 
 
-class WithingsProvider:
+class WithingsProvider(OAuth2Provider[WithingsClient]):
     """Withings scales, blood pressure monitors, watches and sleep mats (see const.py)."""
 
-    name: ClassVar[str] = const.NAME
-    display_name: ClassVar[str] = const.DISPLAY_NAME
-    auth_kind: ClassVar[AuthKind] = "oauth2"
-    scopes: ClassVar[tuple[str, ...]] = const.SCOPES
-    data_types: ClassVar[tuple[DataType, ...]] = const.DATA_TYPES
-    required_scopes: ClassVar[Mapping[DataType, tuple[str, ...]]] = const.REQUIRED_SCOPES
-    rate_limits: ClassVar[tuple[RateLimit, ...]] = const.RATE_LIMITS
-    max_window: ClassVar[timedelta] = const.MAX_WINDOW
+    spec = const.SPEC
+    normalisers = normalisers_in(mapping)
+    malformed_errors = (ValueError, TypeError, KeyError, OverflowError, OSError)
+    item_keys = ("grpid", "id", "date", "timestamp")
 
-    def __init__(self, context: ProviderContext) -> None:
-        self.context = context
-        self.client = WithingsClient(context)
-
-    async def authorization_url(self, request: AuthorizationRequest) -> AuthorizationStart:
-        url = self.client.authorize_url(request.state, request.redirect_uri, request.scopes)
-        return AuthorizationStart(url=url)
-
-    async def exchange_code(self, callback: AuthorizationCallback) -> TokenSet:
-        """Tokens for the code (the answer names the Withings userid); then subscribe to pushes."""
-        if not callback.code:
-            raise ProviderError("Withings sent the user back without a code")
-        tokens = await self.client.exchange(callback.code, callback.redirect_uri, self.scopes)
+    async def connected(self, tokens: TokenSet) -> TokenSet:
+        """The token answer names the Withings userid; then subscribe to pushes."""
         await self._subscribe(tokens)
         return tokens
 
@@ -105,21 +64,12 @@ class WithingsProvider:
                 self.context.logger.warning("Withings notify subscribe appli=%s failed: %s",
                                             appli, exc)  # fmt: skip
 
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        return await self.client.refresh(tokens)
-
-    async def revoke(self, tokens: TokenSet) -> None:
-        """``oauth2 action=revoke`` (signed): the tokens die and notifications are unsubscribed."""
-        if not tokens.external_user_id:
-            raise ProviderError("Withings: cannot revoke a grant without its userid")
-        await self.client.revoke(tokens.external_user_id)
-
     async def fetch_page(self, tokens: TokenSet, query: FetchQuery) -> Page:
         """One page: windows are cut into chunks the vendor accepts (24 h for intraday data),
         each paged by Withings' ``more``/``offset``; the page token carries chunk and offset.
         """
-        if query.data_type not in NORMALISERS:
-            raise ProviderError(f"Withings does not offer {query.data_type}")
+        if query.data_type not in self.normalisers:
+            raise self.unsupported(query.data_type)
         chunk_start, offset = _page_token(query.page_token, query.start)
         span = const.SPANS.get(query.data_type, const.MAX_WINDOW)
         chunk_end = min(chunk_start + span, query.end)
@@ -142,16 +92,6 @@ class WithingsProvider:
             token = None
         return Page(items=items, next_token=token)
 
-    def normalise(self, data_type: DataType, item: Mapping[str, Any]) -> list[Record]:
-        normaliser = NORMALISERS.get(data_type)
-        if normaliser is None:
-            raise ProviderError(f"Withings does not offer {data_type}")
-        try:
-            return normaliser(item)
-        except (ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
-            ident = item.get("grpid") or item.get("id") or item.get("date") or item.get("timestamp")
-            raise ProviderMalformedResponse(f"Withings {data_type} item {ident}: {exc}") from exc
-
     async def handle_push(self, request: PushRequest) -> PushResult:
         """Withings notifications: unsigned, so the callback URL carries a secret token.
 
@@ -170,6 +110,4 @@ class WithingsProvider:
         return PushResult(status=200, events=events)
 
 
-@hookimpl
-def register_device_providers(host: PluginHost) -> list[type[DeviceProvider]]:
-    return [WithingsProvider]
+register_device_providers = device_providers(WithingsProvider)

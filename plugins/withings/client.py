@@ -12,9 +12,9 @@ import hmac
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from yarl import URL
 
@@ -25,9 +25,8 @@ from fithub.plugins.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
-from fithub.plugins.http import VendorHTTP
-from fithub.plugins.oauth import token_set_from_response
-from fithub.plugins.types import AppCredentials, ProviderContext, TokenSet
+from fithub.plugins.oauth import OAuth2Client
+from fithub.plugins.types import TokenSet
 from fithub.plugins.webhooks import CALLBACK_TOKEN_PARAM
 from fithub.plugins.withings import const
 
@@ -104,28 +103,8 @@ def padded_dates(start: datetime, end: datetime) -> dict[str, str]:
     return {"startdateymd": first.isoformat(), "enddateymd": last.isoformat()}
 
 
-class WithingsClient:
+class WithingsClient(OAuth2Client):
     """One process's client for Withings; stateless per user (tokens are passed in)."""
-
-    def __init__(self, context: ProviderContext) -> None:
-        self.credentials: AppCredentials = context.credentials
-        self.http = VendorHTTP(context.session, const.DISPLAY_NAME, timeout_s=context.timeout_s)
-        base = context.credentials.base_url or const.API_BASE
-        auth_base = context.credentials.auth_base_url or context.credentials.base_url
-        self.api_base = base.rstrip("/")
-        self.auth_base = (auth_base or const.AUTH_BASE).rstrip("/")
-
-    # -- OAuth 2.0 ------------------------------------------------------------------------------
-
-    def authorize_url(self, state: str, redirect_uri: str, scopes: tuple[str, ...]) -> str:
-        query = {
-            "response_type": "code",
-            "client_id": self.credentials.client_id,
-            "scope": ",".join(scopes),
-            "redirect_uri": redirect_uri,
-            "state": state,
-        }
-        return f"{self.auth_base}{const.AUTHORIZE_PATH}?{urlencode(query)}"
 
     async def _post_raw(
         self,
@@ -154,18 +133,17 @@ class WithingsClient:
         payload = await self._post_raw(path, form, tokens=tokens, token_endpoint=token_endpoint)
         return check_envelope(payload, _where(path, form), token_endpoint=token_endpoint)
 
-    async def _token(self, form: dict[str, str], previous: TokenSet | None,
-                     scopes: tuple[str, ...]) -> TokenSet:  # fmt: skip
-        form = {
-            "action": "requesttoken",
-            "client_id": self.credentials.client_id,
-            "client_secret": self.credentials.client_secret,
-            **form,
-        }
-        body = await self._post(const.OAUTH2_PATH, form, token_endpoint=True)
-        tokens = token_set_from_response(
-            body, vendor=const.DISPLAY_NAME, previous=previous, requested_scopes=scopes
-        )
+    async def token_call(self, form: dict[str, str]) -> Mapping[str, Any]:
+        """``action=requesttoken`` with the client secret in the form; the answer's envelope."""
+        form = {"action": "requesttoken", "client_id": self.credentials.client_id,
+                "client_secret": self.credentials.client_secret, **form}  # fmt: skip
+        return await self._post(const.OAUTH2_PATH, form, token_endpoint=True)
+
+    def tokens_from(
+        self, body: Mapping[str, Any], previous: TokenSet | None, scopes: tuple[str, ...]
+    ) -> TokenSet:
+        """The answer names the Withings ``userid``; Withings always rotates the refresh token."""
+        tokens = super().tokens_from(body, previous, scopes)
         userid = body.get("userid")
         if userid is None or isinstance(userid, bool) or str(userid) == "":
             if previous is None or not previous.external_user_id:
@@ -173,26 +151,7 @@ class WithingsClient:
             return tokens
         if previous is not None and previous.external_user_id not in (None, str(userid)):
             raise ProviderAuthFailed("Withings: the refreshed grant belongs to another user")
-        return TokenSet(
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-            expires_at=tokens.expires_at,
-            scopes=tokens.scopes,
-            external_user_id=str(userid),
-            token_type=tokens.token_type,
-            extra=tokens.extra,
-        )
-
-    async def exchange(self, code: str, redirect_uri: str, scopes: tuple[str, ...]) -> TokenSet:
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-        return await self._token(form, None, scopes)
-
-    async def refresh(self, tokens: TokenSet) -> TokenSet:
-        """New tokens; Withings always rotates the refresh token (keep the one returned)."""
-        if not tokens.refresh_token:
-            raise ProviderAuthFailed("Withings: no refresh token to renew the access token with")
-        form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
-        return await self._token(form, tokens, tokens.scopes)
+        return replace(tokens, external_user_id=str(userid))
 
     async def nonce(self) -> str:
         """A one-time nonce for a signed call (valid 30 minutes)."""
@@ -205,12 +164,15 @@ class WithingsClient:
             raise ProviderMalformedResponse("Withings getnonce: the answer has no nonce")
         return nonce
 
-    async def revoke(self, userid: str) -> None:
-        """Withdraw the app's access to ``userid`` (tokens die, notifications are unsubscribed).
+    async def revoke(self, tokens: TokenSet) -> None:
+        """``oauth2 action=revoke`` (signed): the tokens die and notifications are unsubscribed.
 
         A user who is no longer linked (revoked already, or unlinked at Withings) is what revoking
         wanted: that refusal ("invalid params") is not an error.
         """
+        userid = tokens.external_user_id
+        if not userid:
+            raise ProviderError("Withings: cannot revoke a grant without its userid")
         values = {"action": "revoke", "client_id": self.credentials.client_id,
                   "nonce": await self.nonce()}  # fmt: skip
         form = {**values, "signature": sign(self.credentials.client_secret, values),

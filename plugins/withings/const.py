@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fithub.plugins.http import VendorHosts
+from fithub.plugins.oauth import OAuth2Config
+from fithub.plugins.provider import ProviderSpec
 from fithub.plugins.records import BodyKind, SampleKind
 from fithub.plugins.types import DataType, RateLimit
 
@@ -151,3 +154,10 @@ USER_APPLI = 46
 DEAUTHORIZE_ACTIONS = frozenset({"unlink", "delete"})
 SUBSCRIBED_APPLIS: tuple[int, ...] = (1, 4, 16, 44, USER_APPLI)
 CALLBACK_URL_OPTION = "callback_url"  # FITHUB_WITHINGS_OPTIONS: fithub's public webhook URL
+
+SPEC = ProviderSpec(
+    NAME, DISPLAY_NAME, "oauth2", SCOPES, DATA_TYPES, REQUIRED_SCOPES, RATE_LIMITS, MAX_WINDOW,
+    hosts=VendorHosts(api=API_BASE, consent=AUTH_BASE),
+    # The token call and the (signed) revocation are WithingsClient's: action= and an envelope.
+    oauth=OAuth2Config(AUTHORIZE_PATH, OAUTH2_PATH, scope_separator=","),
+)  # fmt: skip

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from urllib.parse import parse_qsl
 
-from fithub.plugins.records import (
-    Activity,
-    BodyMeasurement,
-    DailySummary,
-    Record,
-    Sample,
-    SampleKind,
-    SleepSession,
-    Source,
-)
-from fithub.plugins.types import PushEvent
+from fithub.plugins import records
+from fithub.plugins.coerce import Item, date_field, epoch_field, id_field, int_field, number_field
+from fithub.plugins.provider import normalises
+from fithub.plugins.records import Record
+from fithub.plugins.types import DataType, PushEvent
 from fithub.plugins.withings.const import (
     AMBIGUOUS,
     BODY_TYPES,
@@ -34,43 +27,6 @@ from fithub.plugins.withings.const import (
     USER_APPLI,
     WORKOUT_CATEGORIES,
 )
-
-Item = Mapping[str, Any]
-
-
-def _number(item: Item, key: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} is not a number")
-    return float(value)
-
-
-def _int(item: Item, key: str) -> int | None:
-    value = _number(item, key)
-    return None if value is None else int(value)
-
-
-def _id(item: Item, key: str) -> str:
-    value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | str) or str(value) == "":
-        raise ValueError(f"{key} is missing")
-    return str(value)
-
-
-def _moment(item: Item, key: str) -> datetime:
-    value = _number(item, key)
-    if value is None:
-        raise ValueError(f"{key} is missing")
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _day(item: Item, key: str = "date") -> date:
-    value = item.get(key)
-    if not isinstance(value, str):
-        raise ValueError(f"{key} is missing or not a YYYY-MM-DD date")
-    return date.fromisoformat(value)
 
 
 def _device(item: Item) -> str | None:
@@ -87,8 +43,8 @@ def _data(item: Item) -> Item:
 
 def _manual_or_tracked(data: Item, key: str) -> float | None:
     """What the user entered (``manual_<key>``, 0 when they did not) over what was tracked."""
-    manual = _number(data, f"manual_{key}")
-    return manual if manual else _number(data, key)
+    manual = number_field(data, f"manual_{key}")
+    return manual if manual else number_field(data, key)
 
 
 def measure_value(measure: Item) -> float:
@@ -101,29 +57,30 @@ def measure_value(measure: Item) -> float:
     return round(value * 10.0**unit, 6)
 
 
+@normalises(DataType.BODY)
 def measure_group(item: Item) -> list[Record]:
     """``getmeas`` group -> a BodyMeasurement per known type (pulse and SpO2 as Samples).
 
     The group id is the external id (its kind tells the measures apart). Groups that may belong
     to another person on the same device (``attrib`` 1) and the user's objectives give nothing.
     """
-    grpid = _id(item, "grpid")
-    moment = _moment(item, "date")
+    grpid = id_field(item, "grpid")
+    moment = epoch_field(item, "date")
     measures = item.get("measures")
     if not isinstance(measures, list):
         raise ValueError("measures is not a list")
     if item.get("attrib") == AMBIGUOUS or item.get("category", REAL_MEASURES) != REAL_MEASURES:
         return []
-    source = Source(provider=NAME, external_id=grpid, device=_device(item))
-    records: list[Record] = []
+    source = records.Source(provider=NAME, external_id=grpid, device=_device(item))
+    out: list[Record] = []
     for measure in measures:
         if not isinstance(measure, Mapping):
             raise ValueError("a measure is not an object")
         kind = measure.get("type")
         raw = {**item, "measures": [measure]}
         if kind in BODY_TYPES:
-            records.append(
-                BodyMeasurement(
+            out.append(
+                records.BodyMeasurement(
                     source=source,
                     kind=BODY_TYPES[kind],
                     time=moment,
@@ -133,102 +90,106 @@ def measure_group(item: Item) -> list[Record]:
             )
         elif kind in SAMPLE_TYPES:
             sample_kind = SAMPLE_TYPES[kind]
-            records.append(
-                Sample(
-                    source=Source(NAME, f"grp-{grpid}", source.device),
+            out.append(
+                records.Sample(
+                    source=records.Source(NAME, f"grp-{grpid}", source.device),
                     kind=sample_kind,
                     time=moment,
                     value=measure_value(measure),
-                    context="rest" if sample_kind is SampleKind.HEART_RATE else None,
+                    context="rest" if sample_kind is records.SampleKind.HEART_RATE else None,
                     raw=raw,
                 )  # fmt: skip
             )
-    return records
+    return out
 
 
+@normalises(DataType.DAILY)
 def activity(item: Item) -> list[Record]:
     """``getactivity`` day -> one DailySummary, identified by its date."""
-    day = _day(item)
-    moderate, intense = _number(item, "moderate"), _number(item, "intense")
-    active = _number(item, "active")
+    day = date_field(item, "date")
+    moderate, intense = number_field(item, "moderate"), number_field(item, "intense")
+    active = number_field(item, "active")
     if active is None and (moderate is not None or intense is not None):
         active = (moderate or 0.0) + (intense or 0.0)
     return [
-        DailySummary(
-            source=Source(NAME, day.isoformat(), _device(item)),
+        records.DailySummary(
+            source=records.Source(NAME, day.isoformat(), _device(item)),
             day=day,
-            steps=_int(item, "steps"),
-            active_calories_kcal=_number(item, "calories"),
-            total_calories_kcal=_number(item, "totalcalories"),
-            distance_m=_number(item, "distance"),
+            steps=int_field(item, "steps"),
+            active_calories_kcal=number_field(item, "calories"),
+            total_calories_kcal=number_field(item, "totalcalories"),
+            distance_m=number_field(item, "distance"),
             active_minutes=None if active is None else active / 60,
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.ACTIVITIES)
 def workout(item: Item) -> list[Record]:
     """``getworkouts`` item -> one Activity (its ``data`` holds what was asked for)."""
     data = _data(item)
-    category = _int(item, "category")
+    category = int_field(item, "category")
     distance = _manual_or_tracked(data, "distance")
     calories = _manual_or_tracked(data, "calories")
     return [
-        Activity(
-            source=Source(NAME, _id(item, "id")),
-            start=_moment(item, "startdate"),
-            end=_moment(item, "enddate"),
+        records.Activity(
+            source=records.Source(NAME, id_field(item, "id")),
+            start=epoch_field(item, "startdate"),
+            end=epoch_field(item, "enddate"),
             sport=WORKOUT_CATEGORIES.get(category, "other") if category is not None else "other",
             detected=item.get("attrib") == CONFIRMED_DETECTION,
             calories_kcal=calories,
             distance_m=distance,
-            steps=_int(data, "steps"),
-            avg_heart_rate_bpm=_number(data, "hr_average") or None,
-            max_heart_rate_bpm=_number(data, "hr_max") or None,
+            steps=int_field(data, "steps"),
+            avg_heart_rate_bpm=number_field(data, "hr_average") or None,
+            max_heart_rate_bpm=number_field(data, "hr_max") or None,
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.SLEEP)
 def sleep_summary(item: Item) -> list[Record]:
     """``getsummary`` night -> one SleepSession (no stages: those need ``action=get`` per night)."""
     data = _data(item)
-    efficiency = _number(data, "sleep_efficiency")
+    efficiency = number_field(data, "sleep_efficiency")
     if efficiency is not None and efficiency <= 1:  # a ratio; fithub keeps percent
         efficiency = round(efficiency * 100, 2)
-    asleep = _number(data, "total_sleep_time")
+    asleep = number_field(data, "total_sleep_time")
     if asleep is None:
-        asleep = _number(data, "asleepduration")  # a night from an external source
+        asleep = number_field(data, "asleepduration")  # a night from an external source
     return [
-        SleepSession(
-            source=Source(NAME, _id(item, "id")),
-            start=_moment(item, "startdate"),
-            end=_moment(item, "enddate"),
-            day=_day(item) if item.get("date") is not None else None,
+        records.SleepSession(
+            source=records.Source(NAME, id_field(item, "id")),
+            start=epoch_field(item, "startdate"),
+            end=epoch_field(item, "enddate"),
+            day=date_field(item, "date") if item.get("date") is not None else None,
             asleep_s=asleep,
-            deep_s=_number(data, "deepsleepduration"),
-            light_s=_number(data, "lightsleepduration"),
-            rem_s=_number(data, "remsleepduration"),
-            awake_s=_number(data, "wakeupduration"),
-            latency_s=_number(data, "sleep_latency"),
+            deep_s=number_field(data, "deepsleepduration"),
+            light_s=number_field(data, "lightsleepduration"),
+            rem_s=number_field(data, "remsleepduration"),
+            awake_s=number_field(data, "wakeupduration"),
+            latency_s=number_field(data, "sleep_latency"),
             efficiency=efficiency,
-            avg_heart_rate_bpm=_number(data, "hr_average"),
-            lowest_heart_rate_bpm=_number(data, "hr_min"),
+            avg_heart_rate_bpm=number_field(data, "hr_average"),
+            lowest_heart_rate_bpm=number_field(data, "hr_min"),
             raw=dict(item),
         )
     ]
 
 
+@normalises(DataType.HEART_RATE)
 def intraday_heart_rate(item: Item) -> list[Record]:
     """An intraday sample (``timestamp`` added by the client) -> a heart-rate Sample, if it has one."""
-    moment = _moment(item, "timestamp")
-    bpm = _number(item, "heart_rate")
+    moment = epoch_field(item, "timestamp")
+    bpm = number_field(item, "heart_rate")
     if bpm is None:
         return []
     return [
-        Sample(
-            source=Source(NAME, moment.isoformat(), _device(item)),
-            kind=SampleKind.HEART_RATE,
+        records.Sample(
+            source=records.Source(NAME, moment.isoformat(), _device(item)),
+            kind=records.SampleKind.HEART_RATE,
             time=moment,
             value=bpm,
             raw=dict(item),

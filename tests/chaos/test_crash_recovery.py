@@ -25,10 +25,10 @@ import pytest
 
 from fithub.core.leases import LEASE_S, SWEEP_EVERY_S
 from fithub.plugins.testing.fakes.oura import FakeOura
-from tests.chaos.world import FINAL, connect, poll, push, seed_minutes, seed_workouts, sync_log
+from tests.chaos.world import FINAL, connect, push, seed_minutes, seed_workouts, sync_log
 from tests.integration.conftest import register
 from tests.integration.devices.world import query_db
-from tests.support import FithubServer, cleanup, make_server, postgres_url, redis_url
+from tests.support import FithubServer, poll, postgres_url, redis_url, running_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -67,12 +67,8 @@ def oura() -> Iterator[FakeOura]:
 
 @pytest.fixture
 def world(oura: FakeOura) -> Iterator[FithubServer]:
-    srv, database = make_server({**oura.fithub_env(), **RECOVERY_ENV})
-    try:
-        srv.start()
+    with running_server({**oura.fithub_env(), **RECOVERY_ENV}, no_unhandled_errors=False) as srv:
         yield srv
-    finally:
-        cleanup(srv, database)
 
 
 def restart(srv: FithubServer, errors: list[BaseException]) -> None:

@@ -1,14 +1,12 @@
-"""The chaos tests' world: a fake Oura's minute heart rate and workouts, connecting, pushing, polling.
+"""The chaos tests' world: a fake Oura's minute heart rate and workouts, connecting, pushing.
 
 Shared by tests/chaos and bench/recovery.py.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
@@ -19,20 +17,6 @@ from tests.support import FithubServer
 
 HOOK = "/api/v1/webhooks/oura"
 FINAL = {"succeeded", "partial", "failed", "skipped", "superseded"}
-
-T = TypeVar("T")
-
-
-def poll(what: str, check: Callable[[], T | None], within_s: float) -> T:
-    """``check()`` until it returns something truthy; fail after ``within_s`` seconds."""
-    deadline = time.monotonic() + within_s
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"{what}: not within {within_s:.0f} s"
-        time.sleep(0.2)
-
 
 def seed_minutes(fake: FakeOura, account: str, start: datetime, end: datetime) -> int:
     """One heart-rate sample a minute in [start, end); returns how many."""

@@ -3,50 +3,27 @@ and read-only access to the live server's database to look for what deletion lef
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Account, sign_up
 from tests.support import FithubServer
 
 V1 = "/api/v1"
 USER_ID_COLUMN = re.compile(r"(^|_)(user|owner|trainer|client|actor|subject|by)_id$")
-_PATHS: dict[str, dict[str, Any]] = {}
+#: Parts of the world a test may leave out (the exercises and the training are always there).
+PARTS = ("coaching", "goals", "body metrics")
 
 
 # -- the API ----------------------------------------------------------------------------------
-
-
-class Endpoints:
-    """Which endpoints the server has (from its OpenAPI document), to skip what is not built yet."""
-
-    def __init__(self, paths: dict[str, Any]) -> None:
-        self.paths = paths
-        self.missing: dict[str, str] = {}
-
-    @classmethod
-    async def load(cls, api: httpx.AsyncClient) -> Endpoints:
-        key = str(api.base_url)
-        if key not in _PATHS:  # one server per session: its routes do not change
-            response = await api.get("/openapi.json")
-            assert response.status_code == 200, response.text
-            _PATHS[key] = response.json()["paths"]
-        return cls(_PATHS[key])
-
-    def has(self, part: str, *routes: str) -> bool:
-        """True when every ``"METHOD /path"`` exists; else remember why ``part`` was skipped."""
-        absent = [
-            r for r in routes if r.split()[0].lower() not in self.paths.get(V1 + r.split()[1], {})
-        ]
-        if absent:
-            self.missing[part] = f"no endpoint {', '.join(absent)} yet"
-        return not absent
 
 
 async def call(
@@ -85,24 +62,25 @@ class World:
     bob: Account
     carol: Account  # trains Alice
     dave: Account  # invited Alice's address; she never answered
-    endpoints: Endpoints
     ids: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def skipped(self) -> dict[str, str]:
-        return self.endpoints.missing
+    #: Parts left out, and why: by the test, or for want of something this environment lacks.
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 async def make_trainer(api: httpx.AsyncClient, who: Account) -> None:
     await call(api, who, "PUT", "/trainer-profile", json={"business_name": "Coach", "bio": "Hi"})
 
 
-async def build_world(api: httpx.AsyncClient) -> World:
-    """Everything through the API; parts whose endpoints are missing are skipped (and listed)."""
-    ep = await Endpoints.load(api)
+async def build_world(
+    api: httpx.AsyncClient, parts: Collection[str] = PARTS, *, video: bool = True
+) -> World:
+    """Everything through the API (a missing endpoint fails the test), but for the ``PARTS`` not
+    in ``parts``, the video unless ``video``, and what this environment lacks (listed in
+    ``World.skipped``)."""
     alice = await sign_up(api, display_name="Alice Privacy", height_cm=170.0, weight_kg=70.0)
     bob = await sign_up(api, display_name="Bob Other", unit_system="imperial")
-    world = World(alice, bob, await sign_up(api), await sign_up(api), ep)
+    world = World(alice, bob, await sign_up(api), await sign_up(api))
+    world.skipped.update({part: "left out by the test" for part in PARTS if part not in parts})
     ids = world.ids
     await api.post(  # a second session, from a phone
         f"{V1}/auth/login",
@@ -111,18 +89,10 @@ async def build_world(api: httpx.AsyncClient) -> World:
     )
     # This server knows no device vendor: tests/integration/devices/test_device_privacy.py
     # exports and erases device data against a fake Oura.
-    ep.missing.setdefault("devices", "no device provider is configured on this server")
-    if not ep.has("exercises", "GET /exercises", "POST /exercises"):
-        pytest.skip("the world needs exercise ids: " + ep.missing["exercises"])
+    world.skipped["devices"] = "no device provider is configured on this server"
     ids["squat"] = await catalog_id(api, alice, "Squat")
     ids["bench"] = await catalog_id(api, alice, "Bench Press")
-    coaching = ep.has(
-        "coaching",
-        "PUT /trainer-profile",
-        "POST /coaching/invitations",
-        "POST /coaching/invitations/{relation_id}/accept",
-        "POST /coaching/assignments",
-    )
+    coaching = "coaching" in parts
     if coaching:
         await make_trainer(api, alice)
         await make_trainer(api, world.carol)
@@ -207,7 +177,7 @@ async def build_world(api: httpx.AsyncClient) -> World:
     await call(api, alice, "PUT", f"/templates/{ids['template']}", json={"name": "Alice A v2"})
     plan = {"name": "Alice plan", "entries": [{"weekday": 0, "template_id": ids["template"]}]}
     await call(api, alice, "POST", "/plans", 201, json=plan)
-    if ep.has("goals", "POST /goals"):
+    if "goals" in parts:
         await call(
             api,
             alice,
@@ -221,17 +191,17 @@ async def build_world(api: httpx.AsyncClient) -> World:
                 "exercise_id": ids["squat"],
             },
         )
-    if ep.has("body metrics", "POST /body-metrics"):
+    if "body metrics" in parts:
         await call(api, alice, "POST", "/body-metrics", 201, json={"kind": "weight", "value": 69.5})
         await call(api, alice, "POST", "/body-metrics", 201, json={"kind": "waist", "value": 80})
 
-    # Bob uses what Alice shared with him: her exercise and her template.
+    # Bob uses what Alice shared with him (as her client): her exercise and her template.
     ids["bob_workout"] = await completed_workout(
         api,
         bob,
         "Bob pushes",
         [
-            {"exercise_id": ids["shared"], "reps": 5, "weight": 225},
+            *([{"exercise_id": ids["shared"], "reps": 5, "weight": 225}] if coaching else []),
             {"exercise_id": ids["squat"], "reps": 5, "weight": 135},
         ],
     )
@@ -248,7 +218,7 @@ async def build_world(api: httpx.AsyncClient) -> World:
             ],
         }
         ids["bob_plan"] = (await call(api, bob, "POST", "/plans", 201, json=plan))["id"]
-        if ep.has("goals", "POST /goals"):
+        if "goals" in parts:
             await call(
                 api,
                 bob,
@@ -262,24 +232,37 @@ async def build_world(api: httpx.AsyncClient) -> World:
                     "exercise_id": ids["shared"],
                 },
             )
-    await upload_video(api, alice, ep, ids)
+    if video:
+        await upload_video(api, alice, world)
+    else:
+        world.skipped["videos"] = "left out by the test"
     return world
 
 
-async def upload_video(api: httpx.AsyncClient, who: Account, ep: Endpoints, ids: dict[str, int]) -> None:
+async def upload_video(api: httpx.AsyncClient, who: Account, world: World) -> None:
     """One uploaded clip (its analysis may still run while the world is exported or erased)."""
     from tests.exercise_clips import labelled_clips, missing_reason
 
     clips = [c for c in labelled_clips() if c.name == "jumpingjack_infophysics_afrl"]
     if not clips:
-        ep.missing["videos"] = missing_reason("clip jumpingjack_infophysics_afrl")
-        return
-    if not ep.has("videos", "POST /videos"):
+        world.skipped["videos"] = missing_reason("clip jumpingjack_infophysics_afrl")
         return
     files = {"file": ("jacks.mp4", clips[0].video.read_bytes(), "video/mp4")}
     response = await api.post(f"{V1}/videos", headers=who.auth, files=files, timeout=60)
     assert response.status_code == 202, response.text
-    ids["video"] = response.json()["id"]
+    world.ids["video"] = response.json()["id"]
+
+
+async def full_export(api: httpx.AsyncClient, who: Account) -> dict[str, list[dict[str, Any]]]:
+    """``who``'s full export: the rows of each table, by table name."""
+    response = await api.get(f"{V1}/exports/full", headers=who.auth)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    return {
+        name.removesuffix(".json"): json.loads(archive.read(name))
+        for name in archive.namelist()
+        if name != "manifest.json"
+    }
 
 
 # -- the database (read only) -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Background job of Apple Health imports: read one uploaded export and store its records."""
+"""Background job of file imports: read one uploaded export and store its records."""
 
 from __future__ import annotations
 
@@ -16,4 +16,6 @@ async def import_export(import_id: int, token: str, key: str) -> str:
     Not retried: the job records every failure on the import and deletes the upload; the person
     uploads again. A message redelivered after a worker died runs the import again (idempotent).
     """
-    return await services.run_import(job_runtime().settings, import_id, token, key)
+    runtime = job_runtime()
+    return await services.run_import(runtime.settings, import_id, token, key,
+                                     runtime.devices.file_importers())  # fmt: skip

@@ -1,4 +1,4 @@
-"""Request and response bodies of the Apple Health import and batch API (they make the OpenAPI)."""
+"""Request and response bodies of the file import and batch API (they make the OpenAPI)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from fithub.core.devices.imports.models import DeviceImport, ImportStatus
-from fithub.plugins.apple_health.const import MAX_BATCH_RECORDS
 
+# The most items one pushed batch may carry (a provider may take fewer: max_batch_records).
+MAX_BATCH_RECORDS = 1000
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -18,7 +19,8 @@ class ImportUploadForm(BaseModel):
 
     file: bytes = Field(
         json_schema_extra={"format": "binary"},
-        description="the Health app's export.zip, or the export.xml inside it; its bytes decide",
+        description="the provider's export (Apple Health: the Health app's export.zip, or the "
+        "export.xml inside it); its bytes decide",
     )
 
 
@@ -26,10 +28,10 @@ class ImportOut(BaseModel):
     id: int
     provider: str
     status: ImportStatus
-    file_format: str = Field(description="zip or xml, found from the content")
+    file_format: str = Field(description="found from the content (Apple Health: zip or xml)")
     original_filename: str
     size_bytes: int
-    xml_bytes: int = Field(description="the export XML, uncompressed")
+    xml_bytes: int = Field(description="the data the import reads (the export XML), uncompressed")
     export_date: datetime | None = Field(description="when the phone wrote the export")
     progress: float = Field(description="share of the XML read, 0 to 1")
     records_read: int = Field(description="data elements read (records, workouts, summaries)")

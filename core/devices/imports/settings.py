@@ -1,4 +1,4 @@
-"""Limits of Apple Health uploads and pushes (``FITHUB_APPLE_HEALTH_*``; docs/providers/apple_health.md)."""
+"""Limits of file imports and pushed batches, per provider (``FITHUB_<NAME>_*``, e.g. ``FITHUB_APPLE_HEALTH_*``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ GIB = 1024**3
 
 
 class ImportSettings(BaseSettings):
-    """How large an export may be, and how an import writes it."""
+    """How large an export may be, and how an import writes it (read with the provider's prefix)."""
 
-    model_config = SettingsConfigDict(env_prefix="FITHUB_APPLE_HEALTH_", extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore")
 
     import_max_bytes: int = Field(4 * GIB, ge=1024, description="largest upload (zip or XML)")
     xml_max_bytes: int = Field(
@@ -21,9 +21,10 @@ class ImportSettings(BaseSettings):
         2000, ge=1, le=20000, description="records written per transaction by an import"
     )
     push_max_bytes: int = Field(
-        4 * 1024 * 1024, ge=1024, description="largest body of POST .../apple_health/batch"
+        4 * 1024 * 1024, ge=1024, description="largest body of POST .../<name>/batch"
     )
 
 
-def import_settings() -> ImportSettings:
-    return ImportSettings()
+def import_settings(provider: str) -> ImportSettings:
+    """The limits of ``provider`` (``FITHUB_<NAME>_IMPORT_MAX_BYTES`` and so on)."""
+    return ImportSettings(_env_prefix=f"FITHUB_{provider.upper()}_")

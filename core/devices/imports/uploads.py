@@ -2,9 +2,10 @@
 
 As for videos (core/media/uploads.py), the body is never held in memory: it is written to a staging
 file of media storage through a small buffer as it arrives, with backpressure
-(core/request_body.py), and counted against the limit (413). The first bytes must look like a zip
-archive or an XML document (415 at once otherwise); what the file really is is decided once it
-is complete (core/devices/imports/services.py), from its content, never its name.
+(core/request_body.py), and counted against the limit (413). The first bytes must pass the
+provider's ``sniff_import`` (415 at once otherwise); what the file really is is decided once it is
+complete (the provider's ``inspect_import``, core/devices/imports/services.py), from its content,
+never its name.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 from fithub.core.errors import FithubError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from fithub.core.media.storage import MediaStorage
 from fithub.core.media.uploads import FLUSH_BYTES, _drain, body_limit, clean_filename
-from fithub.plugins.apple_health.const import ZIP_MAGIC
+from fithub.plugins.types import FileImporter
 
 FILE_FIELD = "file"
 SNIFF_BYTES = 64
@@ -38,17 +39,9 @@ class ReceivedExport:
     filename: str
 
 
-def looks_like_export(head: bytes) -> bool:
-    """A zip archive, or text that starts with ``<`` (after a byte-order mark and blanks)."""
-    if head[:4] in ZIP_MAGIC:
-        return True
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
-
-
-def _not_an_export() -> UnsupportedMediaType:
+def _not_an_export(importer: type[FileImporter]) -> UnsupportedMediaType:
     return UnsupportedMediaType(
-        "The file is neither a zip archive nor an XML document: send the Health app's export.zip "
-        "or the export.xml inside it. The content decides, not the file name.",
+        f"{importer.import_unsupported} The content decides, not the file name.",
         code="unsupported_export",
     )
 
@@ -56,8 +49,8 @@ def _not_an_export() -> UnsupportedMediaType:
 class _Sink:
     """The staging file being written, its size and its first bytes."""
 
-    def __init__(self, storage: MediaStorage, max_bytes: int) -> None:
-        self.storage, self.max_bytes = storage, max_bytes
+    def __init__(self, importer: type[FileImporter], storage: MediaStorage, max_bytes: int) -> None:
+        self.importer, self.storage, self.max_bytes = importer, storage, max_bytes
         self.staged: Path | None = None
         self.handle: BinaryIO | None = None
         self.buffer = bytearray()
@@ -84,8 +77,8 @@ class _Sink:
 
     def sniff(self) -> None:
         self.sniffed = True
-        if not looks_like_export(bytes(self.head)):
-            raise _not_an_export()
+        if not self.importer.sniff_import(bytes(self.head)):
+            raise _not_an_export(self.importer)
 
     async def flush(self) -> None:
         if self.buffer and self.handle is not None:
@@ -168,13 +161,14 @@ async def _raw(request: Request, sink: _Sink) -> str:
     return ""
 
 
-async def receive_export(request: Request, storage: MediaStorage, max_bytes: int) -> ReceivedExport:
-    """Stream the upload to a staging file: 413 past ``max_bytes``, 415 when its first bytes are
-    neither a zip archive nor XML, 422 for a malformed form or an empty file."""
+async def receive_export(request: Request, importer: type[FileImporter], storage: MediaStorage,
+                         max_bytes: int) -> ReceivedExport:  # fmt: skip
+    """Stream the upload to a staging file: 413 past ``max_bytes``, 415 when the importer's
+    ``sniff_import`` refuses its first bytes, 422 for a malformed form or an empty file."""
     if request.content_length is not None and request.content_length > body_limit(max_bytes):
         await _drain(request, max_bytes)
         raise PayloadTooLarge(f"The export is larger than {max_bytes} bytes.", code=TOO_LARGE)
-    sink = _Sink(storage, max_bytes)
+    sink = _Sink(importer, storage, max_bytes)
     try:
         try:
             if request.mimetype == "multipart/form-data":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_hello import FakeHello
+from fithub_hello_provider.fake import FakeHello
 
 from fithub.plugins.testing import FakeVendor
 

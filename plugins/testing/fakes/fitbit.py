@@ -29,8 +29,9 @@ from typing import Any, ClassVar, NoReturn
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
+from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler, noise
 from fithub.plugins.testing.fakes import fitbit_data as data
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import DataType, PushRequest
@@ -62,16 +63,15 @@ class FakeFitbit(FakeVendor):
     token_path: ClassVar[str] = "/oauth2/token"
     revoke_path: ClassVar[str] = "/oauth2/revoke"
     credentials_in = "basic"
-    rotate_refresh_tokens: ClassVar[bool] = True
     data_prefix: ClassVar[str] = "/1"  # /1/... and /1.2/...
     client_id: ClassVar[str] = "23FAKE"
     client_secret: ClassVar[str] = "fake-fitbit-secret"
     verify_code: ClassVar[str] = "fake-fitbit-verify-code"
     timezone: ClassVar[str] = "America/Los_Angeles"  # every account's profile zone
+    access_ttl_s = 28800.0
 
     def __init__(self) -> None:
         super().__init__()
-        self.access_ttl_s = 28800.0
         self.rate_limit_per_hour = 1_000_000  # per account; Fitbit's is 150
         self.retry_after_s: int | None = None  # a Retry-After on its 429s too, when set
         self.intraday_access = True
@@ -152,24 +152,24 @@ class FakeFitbit(FakeVendor):
 
         with self._lock:
             for day in self._days(start, end):
-                self._put(account, "daily", self.daily_summary(account, day), "date")
+                self.upsert(account, "daily", self.daily_summary(account, day), "date")
                 for kind in ("walk", "run"):
                     item = self.activity(account, day, kind)
                     if inside(self.start_of(item)):
-                        self._put(account, "activities", item, "logId")
+                        self.upsert(account, "activities", item, "logId")
                 for nap in (False, True):
                     item = self.sleep_log(account, day, nap=nap)
                     if inside(self.start_of(item)):
-                        self._put(account, "sleep", item, "logId")
+                        self.upsert(account, "sleep", item, "logId")
                 if day.toordinal() % 2 == 0:
                     weigh_in = self.weight_log(account, day)
                     if inside(datetime.fromtimestamp(weigh_in["logId"] / 1000, UTC)):
-                        self._put(account, "weight", weigh_in, "logId")
+                        self.upsert(account, "weight", weigh_in, "logId")
             moment = start.astimezone(UTC).replace(second=0, microsecond=0)
             moment += timedelta(minutes=1) if moment < start else timedelta()
             known = {s["t"] for s in self.items(account, "heart")}
             while moment < end:
-                n = data.noise(account, moment)
+                n = noise(account, moment)
                 hour = moment.astimezone(tz).hour
                 if n % 13 and moment.isoformat() not in known:
                     bpm = 48 + n % 9 if hour < 7 or hour >= 23 else 62 + n % 35
@@ -181,14 +181,6 @@ class FakeFitbit(FakeVendor):
         """When a log starts (sleep logs give local time without an offset)."""
         moment = datetime.fromisoformat(item["startTime"])
         return moment if moment.tzinfo else moment.replace(tzinfo=self.tz)
-
-    def _put(self, account: str, collection: str, item: dict[str, Any], key: str) -> None:
-        items = self.items(account, collection)
-        for i, existing in enumerate(items):
-            if existing[key] == item[key]:
-                items[i] = item
-                return
-        items.append(item)
 
     def daily_summary(self, account: str, day: date) -> dict[str, Any]:
         return data.daily_summary(account, day)
@@ -285,10 +277,8 @@ class FakeFitbit(FakeVendor):
 
     # -- routes ---------------------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.append(self._log_refusals)  # inside the base's log: runs after it
-        return app
+    def middlewares(self) -> list[Middleware]:
+        return [*super().middlewares(), self._log_refusals]  # inside the base's log: runs after it
 
     @web.middleware
     async def _log_refusals(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -436,7 +426,7 @@ class FakeFitbit(FakeVendor):
                 for s in stored
                 if begin <= s["t"] < finish
             ]
-        n = data.noise(account, day, "daily")
+        n = noise(account, day, "daily")
         zones = [
             {"caloriesOut": 1200.5, "max": 97, "min": 30, "minutes": 1200, "name": "Out of Range"},
             {"caloriesOut": 600.2, "max": 135, "min": 97, "minutes": 60, "name": "Fat Burn"},

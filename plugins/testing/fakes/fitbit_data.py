@@ -6,18 +6,14 @@ returns it (local times as Fitbit writes them: sleep without an offset, activiti
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import time as clock
 from typing import Any
 
+from fithub.plugins.testing.fake import noise
+
 STAGE_CYCLE = (("light", 1800), ("deep", 1200), ("light", 900), ("rem", 1200))
 CLASSIC_CYCLE = (("asleep", 1500), ("restless", 120), ("asleep", 1200), ("awake", 60))
-
-
-def noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 def _local(moment: datetime, tz: tzinfo) -> str:

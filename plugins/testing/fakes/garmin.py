@@ -27,15 +27,14 @@ The fake's user lives at UTC-5 (``startTimeOffsetInSeconds`` -18000).
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from aiohttp import web
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor
+from fithub.plugins.testing.fake import RECORD, FakeVendor, noise
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import AppCredentials, DataType, PushRequest
 
@@ -57,11 +56,6 @@ UPLOAD = "_uploadTime"  # kept beside each item, never served
 HR_STEP_S = 900
 
 
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
-
-
 def _bad(message: str, status: int = 400) -> web.HTTPException:
     cls = web.HTTPBadRequest if status == 400 else web.HTTPConflict
     return cls(text=json.dumps({"errorMessage": message}), content_type="application/json")
@@ -77,15 +71,10 @@ class FakeGarmin(FakeVendor):
     authorize_path: ClassVar[str] = "/oauth2Confirm"
     token_path: ClassVar[str] = "/di-oauth2-service/oauth/token"
     data_prefix: ClassVar[str] = "/wellness-api/rest/"
-    credentials_in: ClassVar[Literal["body", "basic"]] = "body"
-    rotate_refresh_tokens: ClassVar[bool] = True
     client_id: ClassVar[str] = "fake-garmin-consumer-key"
     client_secret: ClassVar[str] = "fake-garmin-consumer-secret"
     callback_token: ClassVar[str] = "fake-garmin-callback-token-8d2f47"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.access_ttl_s = 86400.0
+    access_ttl_s = 86400.0
 
     def reset(self) -> None:
         super().reset()
@@ -116,19 +105,13 @@ class FakeGarmin(FakeVendor):
         body["expires_in"] = int(self.access_ttl_s) - 1  # Garmin answers 86399
         body["refresh_token_expires_in"] = 7775999
         body["scope"] = "PARTNER_WRITE PARTNER_READ CONNECT_READ CONNECT_WRITE"
-        body["jti"] = f"jti-{_noise(body['access_token'])}"
+        body["jti"] = f"jti-{noise(body['access_token'])}"
         return body
 
     def deregister(self, account: str) -> None:
         """The user (or the app) ended the registration: every token of ``account`` dies."""
         with self._lock:
-            for token, grant in list(self.access_tokens.items()):
-                if grant.account == account:
-                    del self.access_tokens[token]
-                    self.revoked.add(token)
-            for token, grant in list(self.refresh_tokens.items()):
-                if grant.account == account:
-                    del self.refresh_tokens[token]
+            self.drop_tokens(account)
             self.deregistered.append(account)
 
     # -- webhook bodies, as Garmin would send them to fithub ----------------------------------------
@@ -179,14 +162,9 @@ class FakeGarmin(FakeVendor):
              end: datetime) -> None:  # fmt: skip
         if not start.timestamp() <= item[UPLOAD] < end.timestamp():
             return
-        items = self.items(account, summary)
-        with self._lock:
-            for i, existing in enumerate(items):
-                if existing["summaryId"] == item["summaryId"]:
-                    items[i] = item
-                    return
-            items.append(item)
-            items.sort(key=lambda i: (i[UPLOAD], i["summaryId"]))
+        self.upsert(
+            account, summary, item, "summaryId", order=lambda i: (i[UPLOAD], i["summaryId"])
+        )
 
     def seed(self, account: str, start: datetime, end: datetime) -> None:
         """Per local day: a daily, a run, a night of sleep with HRV and SpO2, a weigh-in.
@@ -211,7 +189,7 @@ class FakeGarmin(FakeVendor):
 
     @staticmethod
     def daily(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "daily")
+        n = noise(account, day, "daily")
         begin = _local_midnight(day)
         samples: dict[str, int | None] = {
             str(s): 55 + (n + s // HR_STEP_S) % 45 for s in range(0, 86400, HR_STEP_S)
@@ -244,7 +222,7 @@ class FakeGarmin(FakeVendor):
 
     @staticmethod
     def activity(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "activity")
+        n = noise(account, day, "activity")
         begin = _local_midnight(day) + 18 * 3600
         kind = ("RUNNING", "CYCLING", "WALKING")[n % 3]
         return {
@@ -268,7 +246,7 @@ class FakeGarmin(FakeVendor):
     @staticmethod
     def sleep(account: str, day: date) -> dict[str, Any]:
         """The night ending on the morning of ``day``: 23:00 to 07:00 local."""
-        n = _noise(account, day, "sleep")
+        n = noise(account, day, "sleep")
         begin = _local_midnight(day) - 3600
         cycle = (("light", 1800), ("deep", 3600), ("light", 1800), ("rem", 1800), ("awake", 300))
         levels: dict[str, list[dict[str, int]]] = {}
@@ -302,7 +280,7 @@ class FakeGarmin(FakeVendor):
 
     @staticmethod
     def hrv(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "hrv")
+        n = noise(account, day, "hrv")
         begin = _local_midnight(day) - 3600
         values = {str(s): 30 + (n + s) % 40 for s in range(300, 8 * 3600, 1800)}
         return {
@@ -319,7 +297,7 @@ class FakeGarmin(FakeVendor):
 
     @staticmethod
     def pulse_ox(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "pulseox")
+        n = noise(account, day, "pulseox")
         begin = _local_midnight(day) - 3600
         values = {str(s): 92 + (n + s) % 7 for s in range(0, 8 * 3600, 3600)}
         return {
@@ -335,7 +313,7 @@ class FakeGarmin(FakeVendor):
 
     @staticmethod
     def body_composition(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "body")
+        n = noise(account, day, "body")
         when = _local_midnight(day) + 7 * 3600 + 300
         return {
             "summaryId": f"x{n % 0xFFFFFF:x}-{when:x}-body",

@@ -30,14 +30,14 @@ import base64
 import json
 import re
 import secrets
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
+from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler, noise
 from fithub.plugins.testing.fakes import google_data as data
 from fithub.plugins.testing.fakes.google_data import (
     FILTER_FIELDS,
@@ -47,7 +47,6 @@ from fithub.plugins.testing.fakes.google_data import (
     Kind,
     civil_value,
     date_json,
-    noise,
     parse_time,
     rollup_value,
 )
@@ -91,10 +90,7 @@ class FakeGoogle(FakeVendor):
     client_secret: ClassVar[str] = "fake-google-secret"
     rotate_refresh_tokens: ClassVar[bool] = False
     webhook_secret: ClassVar[str] = "Bearer fake-google-webhook-secret"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.access_ttl_s = 3599.0
+    access_ttl_s = 3599.0
 
     def reset(self) -> None:
         super().reset()
@@ -276,10 +272,8 @@ class FakeGoogle(FakeVendor):
 
     # -- routes -----------------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        app = super().make_app()
-        app.middlewares.insert(0, self._google_errors)  # outermost: sees every answer
-        return app
+    def middlewares(self) -> list[Middleware]:
+        return [self._google_errors, *super().middlewares()]  # outermost: sees every answer
 
     @web.middleware
     async def _google_errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -417,7 +411,8 @@ class FakeGoogle(FakeVendor):
         if asked < 0:
             raise _bad("pageSize must not be negative")
         size = min(asked or (25 if kind.max_page == 25 else 1440), kind.max_page, self.page_size)
-        page, following = self._page(request, points, request.query.get("pageToken"), size)
+        page, following = self.paginate(request, points, request.query.get("pageToken"), size=size,
+                                        refuse=lambda: _bad("Invalid page token"))  # fmt: skip
         group = TOTAL_GROUPS.get(data_type)
         if group:  # the request log's total spans fithub's whole body query
             request[RECORD].total = sum(
@@ -429,18 +424,6 @@ class FakeGoogle(FakeVendor):
         if following:
             body["nextPageToken"] = following
         return web.json_response(body)
-
-    def _page(self, request: web.Request, items: Sequence[dict[str, Any]], token: str | None,
-              size: int) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
-        try:
-            offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-        except ValueError as exc:
-            raise _bad("Invalid page token") from exc
-        request[RECORD].total = len(items)
-        end = offset + size
-        following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(
-            items) else None  # fmt: skip
-        return list(items[offset:end]), following
 
     async def _rollup(self, request: web.Request) -> web.Response:
         data_type, kind = self._kind(request)

@@ -7,10 +7,11 @@ times, UTC offsets as durations (``"3600s"``) and local ("civil") times as
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+
+from fithub.plugins.testing.fake import noise
 
 _SCOPE = "https://www.googleapis.com/auth/googlehealth.{}.readonly"
 ACTIVITY, METRICS, SLEEP = (_SCOPE.format(s) for s in
@@ -57,11 +58,6 @@ NIGHT: tuple[tuple[str, int], ...] = (
 )  # fmt: skip
 NIGHT_START = time(23, 15)  # UTC, the evening before the day it is filed under
 OFFSETS = (3600, -18000, 19800)  # an account lives at UTC+1, UTC-5 or UTC+5:30
-
-
-def noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 def rfc3339(moment: datetime) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import zlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from aiohttp import web
 
-from fithub.plugins.testing.fake import FakeVendor
+from fithub.plugins.testing.fake import FakeVendor, noise
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import DataType, PushRequest
 
@@ -29,27 +28,16 @@ def _bad(detail: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=f'{{"detail": "{detail}"}}', content_type="application/json")
 
 
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
 class FakeOura(FakeVendor):
     name: ClassVar[str] = "oura"
-    authorize_path: ClassVar[str] = "/oauth/authorize"
-    token_path: ClassVar[str] = "/oauth/token"
-    revoke_path: ClassVar[str] = "/oauth/revoke"
     data_prefix: ClassVar[str] = "/v2/usercollection/"
     client_id: ClassVar[str] = "fake-oura-client"
     client_secret: ClassVar[str] = "fake-oura-secret"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.access_ttl_s = 86400.0
+    access_ttl_s = 86400.0
 
     webhook_verification_token: ClassVar[str] = "fake-oura-verification-token"
 
@@ -87,23 +75,14 @@ class FakeOura(FakeVendor):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def _put(self, account: str, collection: str, item: dict[str, Any], key: str) -> None:
-        items = self.items(account, collection)
-        with self._lock:
-            for i, existing in enumerate(items):
-                if existing[key] == item[key]:
-                    items[i] = item
-                    return
-            items.append(item)
-
     def seed(self, account: str, start: datetime, end: datetime) -> None:
         """A day summary, a workout and a night of sleep per day; heart rate every 5 minutes."""
         self.add_account(account)
         day = start.astimezone(UTC).date()
         while datetime.combine(day, time.min, UTC) < end:
-            self._put(account, "daily_activity", self.daily_activity(account, day), "id")
-            self._put(account, "workout", self.workout(account, day), "id")
-            self._put(account, "sleep", self.sleep(account, day), "id")
+            self.upsert(account, "daily_activity", self.daily_activity(account, day), "id")
+            self.upsert(account, "workout", self.workout(account, day), "id")
+            self.upsert(account, "sleep", self.sleep(account, day), "id")
             day += timedelta(days=1)
         moment = start.astimezone(UTC).replace(second=0, microsecond=0)
         moment -= timedelta(minutes=moment.minute % 5)
@@ -114,7 +93,7 @@ class FakeOura(FakeVendor):
             source = "sleep" if moment.hour < 6 else "awake"
             beats.append(
                 {
-                    "bpm": 52 + _noise(account, moment) % 40 if source == "awake" else 50,
+                    "bpm": 52 + noise(account, moment) % 40 if source == "awake" else 50,
                     "source": source,
                     "timestamp": _iso(moment),
                 }
@@ -127,7 +106,7 @@ class FakeOura(FakeVendor):
 
     @staticmethod
     def daily_activity(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day)
+        n = noise(account, day)
         high, medium, low = 600 + n % 900, 1800 + n % 1200, 7200 + n % 3600
         return {
             "id": f"da-{account}-{day}",
@@ -154,7 +133,7 @@ class FakeOura(FakeVendor):
 
     @staticmethod
     def workout(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "workout")
+        n = noise(account, day, "workout")
         start = datetime.combine(day, time(17, 0), UTC)
         return {
             "id": f"wo-{account}-{day}",
@@ -171,7 +150,7 @@ class FakeOura(FakeVendor):
 
     @staticmethod
     def sleep(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "sleep")
+        n = noise(account, day, "sleep")
         start = datetime.combine(day - timedelta(days=1), time(23, 0), UTC)
         end = start + timedelta(seconds=len(PHASES) * 300)
         hrv = [None if i % 17 == 0 else 30 + (n + i) % 40 for i in range(len(PHASES))]

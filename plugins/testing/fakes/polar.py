@@ -37,14 +37,14 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-import zlib
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as clock
 from typing import Any, ClassVar, Literal
 
 from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Middleware
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
+from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler, noise, with_headers
 from fithub.plugins.testing.oauth import Grant
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import DataType, PushRequest
@@ -59,11 +59,6 @@ DATE_COLLECTIONS = ("sleep", "nightly-recharge", "continuous-heart-rate")
 HYPNOGRAM = ((0, 2), (12, 3), (40, 4), (95, 3), (120, 1), (150, 0), (154, 2), (190, 4),
              (230, 3), (260, 1), (300, 5), (310, 2), (360, 1), (400, 3), (440, 1))  # fmt: skip
 SLEEP_MINUTES = 468  # 7 h 48 min from falling asleep to waking up
-
-
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 ERROR_TYPES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -104,10 +99,10 @@ class FakePolar(FakeVendor):
     client_id: ClassVar[str] = "fake-polar-client"
     client_secret: ClassVar[str] = "fake-polar-secret"
     utc_offset_min: ClassVar[int] = 120  # the fake user's watch: UTC+02:00
+    access_ttl_s = float(TEN_YEARS_S)
 
     def __init__(self) -> None:
         super().__init__()
-        self.access_ttl_s = float(TEN_YEARS_S)
         self.webhook_secret = secrets.token_hex(16)
         # Rate limits: base + per registered user, per window (seconds).
         self.short_limit = (500, 20, 900)
@@ -161,18 +156,12 @@ class FakePolar(FakeVendor):
 
     # -- data -------------------------------------------------------------------------------------
 
+    def _put(self, account: str, collection: str, item: dict[str, Any], key: str) -> None:
+        """Polar lists a collection in the order of ``key`` (dates, ids)."""
+        self.upsert(account, collection, item, key, order=lambda i: str(i[key]))
+
     def _polar_user(self, account: str) -> str:
         return f"https://www.polaraccesslink.com/v3/users/{self.polar_id(account)}"
-
-    def _put(self, account: str, collection: str, item: dict[str, Any], key: str) -> None:
-        items = self.items(account, collection)
-        with self._lock:
-            for i, existing in enumerate(items):
-                if existing[key] == item[key]:
-                    items[i] = item
-                    return
-            items.append(item)
-            items.sort(key=lambda i: str(i[key]))
 
     def seed(self, account: str, start: datetime, end: datetime) -> None:
         """Data in [start, end): per date a summary, a run (if uploaded), a night, 5-min beats."""
@@ -203,7 +192,7 @@ class FakePolar(FakeVendor):
         by_date: dict[date, dict[str, int]] = {}
         while moment < end:
             asleep = moment.hour < 5 or moment.hour >= 22
-            bpm = 48 + _noise(account, moment) % 8 if asleep else 58 + _noise(account, moment) % 45
+            bpm = 48 + noise(account, moment) % 8 if asleep else 58 + noise(account, moment) % 45
             by_date.setdefault(moment.date(), {})[moment.strftime("%H:%M:%S")] = bpm
             moment += timedelta(minutes=5)
         for day, beats in by_date.items():
@@ -227,7 +216,7 @@ class FakePolar(FakeVendor):
 
     def exercise(self, account: str, day: date) -> dict[str, Any]:
         """A run each day at 17:00 UTC, uploaded ten minutes after it ends."""
-        n = _noise(account, day, "exercise")
+        n = noise(account, day, "exercise")
         start = datetime.combine(day, clock(17, 0), UTC)
         seconds = 1800 + n % 2400
         local = start.astimezone(self._zone()).replace(tzinfo=None)
@@ -256,7 +245,7 @@ class FakePolar(FakeVendor):
 
     def activity(self, account: str, day: date) -> dict[str, Any]:
         """A daily activity summary (``date_key`` is the fake's own key, not sent)."""
-        n = _noise(account, day, "activity")
+        n = noise(account, day, "activity")
         active_min = 90 + n % 150
         return {
             "date_key": day.isoformat(),
@@ -274,7 +263,7 @@ class FakePolar(FakeVendor):
 
     def sleep(self, account: str, day: date) -> dict[str, Any]:
         """The night ending on ``day``: asleep at 23:10 local, awake 7 h 48 min later."""
-        n = _noise(account, day, "sleep")
+        n = noise(account, day, "sleep")
         zone = self._zone()
         start = datetime.combine(day - timedelta(days=1), clock(23, 10, 7), zone)
         end = start + timedelta(minutes=SLEEP_MINUTES)
@@ -315,7 +304,7 @@ class FakePolar(FakeVendor):
 
     def nightly_recharge(self, account: str, day: date) -> dict[str, Any]:
         """The Nightly Recharge of the night ending on ``day`` (samples on the UTC clock)."""
-        n = _noise(account, day, "recharge")
+        n = noise(account, day, "recharge")
         asleep = datetime.fromisoformat(self.sleep(account, day)["sleep_start_time"])
         first = asleep.astimezone(UTC) + timedelta(minutes=30)
         times = [(first + timedelta(minutes=5 * i)).strftime("%H:%M") for i in range(48)]
@@ -337,11 +326,8 @@ class FakePolar(FakeVendor):
 
     # -- routes -----------------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._middleware, self._rate_limits])
-        self.add_oauth_routes(app)
-        self.add_routes(app.router)
-        return app
+    def middlewares(self) -> list[Middleware]:
+        return [*super().middlewares(), self._rate_limits]
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/v3/users", self._register)
@@ -600,13 +586,5 @@ class FakePolar(FakeVendor):
             "RateLimit-Limit": ", ".join(map(str, limits)),
             "RateLimit-Reset": ", ".join(map(str, resets)),
         }
-        if spent:
-            response: web.StreamResponse = _error(429, "Rate limit exceeded.")
-        else:
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                exc.headers.update(headers)
-                raise
-        response.headers.update(headers)
-        return response
+        refusal = _error(429, "Rate limit exceeded.") if spent else None
+        return await with_headers(request, handler, headers, refusal)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -41,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor
+from fithub.plugins.testing.fake import RECORD, FakeVendor, noise, with_headers
 from fithub.plugins.testing.oauth import Grant, PendingCode
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import AppCredentials, DataType, PushRequest
@@ -54,11 +53,6 @@ ZONE_LABEL = "(GMT+01:00) Europe/Berlin"
 VERIFY_TOKEN = "fake-strava-verify-token"
 CALLBACK_TOKEN = "fake-strava-callback-token-5c1e9a"  # the secret ?token= of the callback URL
 SUBSCRIPTION_ID = 120475
-
-
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 def _z(moment: datetime) -> str:
@@ -116,12 +110,12 @@ class FakeStrava(FakeVendor):
     verify_token: ClassVar[str] = VERIFY_TOKEN
     callback_token: ClassVar[str] = CALLBACK_TOKEN
     subscription_id: ClassVar[int] = SUBSCRIPTION_ID
+    access_ttl_s = 6 * 3600.0
+    page_size = MAX_PER_PAGE  # the most one page holds (tests lower it)
 
     def __init__(self) -> None:
         self.clock: Callable[[], float] = time.time
         super().__init__()
-        self.access_ttl_s = 6 * 3600.0
-        self.page_size = MAX_PER_PAGE  # the most one page holds (tests lower it)
 
     def reset(self) -> None:
         super().reset()
@@ -182,7 +176,7 @@ class FakeStrava(FakeVendor):
     def activity(account: str, day: date, session: int = 0) -> dict[str, Any]:
         """A SummaryActivity as ``/athlete/activities`` lists it (no calories: detail only)."""
         name, sport, hour, minute, minutes, metres, heart, watts, visibility = SESSIONS[session]
-        n = _noise(account, day, session)
+        n = noise(account, day, session)
         start = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
             hours=hour, minutes=minute + n % 10
         )
@@ -202,7 +196,7 @@ class FakeStrava(FakeVendor):
             "type": OLD_TYPES.get(sport, sport),
             "sport_type": sport,
             "workout_type": None,
-            "id": int(start.timestamp()) // 60 * 1000 + _noise(account) % 1000,
+            "id": int(start.timestamp()) // 60 * 1000 + noise(account) % 1000,
             "start_date": _z(start),
             "start_date_local": _z(local),
             "timezone": ZONE_LABEL,
@@ -392,13 +386,7 @@ class FakeStrava(FakeVendor):
             if grant is None or grant.expires_at <= self.clock():
                 return strava_error(401, "Authorization Error", "Athlete", "access_token",
                                     "invalid")  # fmt: skip
-            for access, other in list(self.access_tokens.items()):
-                if other.account == grant.account:
-                    self.revoked.add(access)
-                    del self.access_tokens[access]
-            for refresh, other in list(self.refresh_tokens.items()):
-                if other.account == grant.account:
-                    del self.refresh_tokens[refresh]
+            self.drop_tokens(grant.account)
         return web.json_response({"access_token": token})
 
     def _athlete_for(self, request: web.Request) -> tuple[str, Grant]:
@@ -442,18 +430,12 @@ class FakeStrava(FakeVendor):
                     budget.roll(now)
                     over = budget.spend() or over
                 headers = self._rate_headers()
-            if over:
-                response: web.StreamResponse = strava_error(
-                    429, "Rate Limit Exceeded", "Application", "rate limit", "exceeded"
-                )
-            else:
-                try:
-                    response = await handler(request)
-                except web.HTTPException as exc:
-                    exc.headers.update(headers)
-                    raise
-            response.headers.update(headers)
-            return response
+            refusal = (
+                strava_error(429, "Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+                if over
+                else None
+            )
+            return await with_headers(request, handler, headers, refusal)
 
         return metered
 

@@ -33,15 +33,15 @@ import json
 import math
 import time
 import uuid
-import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler
+from fithub.plugins.testing.fake import RECORD, FakeVendor, Handler, noise
 from fithub.plugins.testing.push_contract import PushSpec
 from fithub.plugins.types import DataType, PushRequest
 
@@ -57,11 +57,6 @@ SCOPE_OF = {
     "cycle": "read:cycles",
     "recovery": "read:recovery",
 }
-
-
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 def whoop_time(moment: datetime) -> str:
@@ -90,11 +85,7 @@ class FakeWhoop(FakeVendor):
     data_prefix: ClassVar[str] = "/developer/"
     client_id: ClassVar[str] = "fake-whoop-client"
     client_secret: ClassVar[str] = "fake-whoop-secret"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.access_ttl_s = 3600.0
-        self.page_size = MAX_LIMIT  # the most one page holds, whatever ``limit`` asks
+    page_size = MAX_LIMIT  # the most one page holds, whatever ``limit`` asks
 
     def reset(self) -> None:
         super().reset()
@@ -110,23 +101,14 @@ class FakeWhoop(FakeVendor):
     @staticmethod
     def user_id(account: str) -> int:
         """The WHOOP user id (an integer) of a fake account."""
-        return 10_000 + _noise("user", account) % 90_000_000
+        return 10_000 + noise("user", account) % 90_000_000
 
     # -- data -------------------------------------------------------------------------------------
-
-    def _put(self, account: str, collection: str, item: dict[str, Any], key: str = "id") -> None:
-        items = self.items(account, collection)
-        with self._lock:
-            for i, existing in enumerate(items):
-                if existing[key] == item[key]:
-                    items[i] = item
-                    return
-            items.append(item)
 
     @staticmethod
     def bedtime(account: str, day: date) -> datetime:
         """When the main sleep that begins on the evening of local ``day`` starts."""
-        minutes = 22 * 60 + 15 + _noise(account, day, "bed") % 90  # 22:15 .. 23:44 local
+        minutes = 22 * 60 + 15 + noise(account, day, "bed") % 90  # 22:15 .. 23:44 local
         return datetime(day.year, day.month, day.day, tzinfo=USER_ZONE) + timedelta(minutes=minutes)
 
     def seed(self, account: str, start: datetime, end: datetime) -> None:
@@ -149,9 +131,9 @@ class FakeWhoop(FakeVendor):
                 items.append(("sleep", nap, "id", _at(nap["start"])))
             for collection, item, key, began in items:
                 if start <= began < end:
-                    self._put(account, collection, item, key)
+                    self.upsert(account, collection, item, key)
             day += timedelta(days=1)
-        n = _noise(account, "body")
+        n = noise(account, "body")
         body = {"height_meter": 1.6 + (n % 35) / 100, "weight_kilogram": 60.0 + (n % 400) / 10,
                 "max_heart_rate": 180 + n % 20}  # fmt: skip
         with self._lock:
@@ -159,7 +141,7 @@ class FakeWhoop(FakeVendor):
 
     def sleep(self, account: str, day: date) -> dict[str, Any]:
         """The main sleep beginning on the evening of local ``day``, scored."""
-        n = _noise(account, day, "sleep")
+        n = noise(account, day, "sleep")
         start = self.bedtime(account, day)
         in_bed = (7 * 3600 + n % 5400) * 1000
         awake, rem = 1_200_000 + n % 1_200_000, in_bed // 5
@@ -221,7 +203,7 @@ class FakeWhoop(FakeVendor):
 
     def workout(self, account: str, day: date) -> dict[str, Any]:
         """The evening workout of local ``day``; every fifth day's is still PENDING_SCORE."""
-        n = _noise(account, day, "workout")
+        n = noise(account, day, "workout")
         sport, sport_id = SPORTS[n % len(SPORTS)]
         start = datetime(day.year, day.month, day.day, 17, 30, tzinfo=USER_ZONE)
         minutes = 40 + n % 30
@@ -268,11 +250,11 @@ class FakeWhoop(FakeVendor):
 
     @staticmethod
     def cycle_id(account: str, day: date) -> int:
-        return 1_000_000 + _noise(account, day, "cycle") % 900_000_000
+        return 1_000_000 + noise(account, day, "cycle") % 900_000_000
 
     def cycle(self, account: str, day: date, end: datetime | None) -> dict[str, Any]:
         """The cycle opened by the sleep of ``day``'s evening; ``end`` None: still under way."""
-        n = _noise(account, day, "cycle")
+        n = noise(account, day, "cycle")
         start = self.bedtime(account, day)
         return {
             "id": self.cycle_id(account, day),
@@ -293,7 +275,7 @@ class FakeWhoop(FakeVendor):
 
     def recovery(self, account: str, day: date) -> dict[str, Any]:
         """The recovery scored after ``day``'s night; every sixth one is UNSCORABLE."""
-        n = _noise(account, day, "recovery")
+        n = noise(account, day, "recovery")
         slept = self.sleep(account, day)
         woke = _at(slept["end"])
         item: dict[str, Any] = {
@@ -386,24 +368,13 @@ class FakeWhoop(FakeVendor):
         return web.json_response(body)
 
     async def _revoke_access(self, request: web.Request) -> web.Response:
-        account = self.account_for(request)
-        with self._lock:
-            for token, grant in list(self.access_tokens.items()):
-                if grant.account == account:
-                    del self.access_tokens[token]
-                    self.revoked.add(token)
-            for token, grant in list(self.refresh_tokens.items()):
-                if grant.account == account:
-                    del self.refresh_tokens[token]
+        self.drop_tokens(self.account_for(request))
         return web.Response(status=204)
 
     # -- the server -------------------------------------------------------------------------------
 
-    def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._rate_headers, self._middleware, self._rate_limit])
-        self.add_oauth_routes(app)
-        self.add_routes(app.router)
-        return app
+    def middlewares(self) -> list[Middleware]:
+        return [self._rate_headers, *super().middlewares(), self._rate_limit]
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/developer/v2/user/profile/basic", self._profile)
@@ -446,7 +417,13 @@ class FakeWhoop(FakeVendor):
                 chosen = [i for i in items if start <= start_of(i) < end]
             chosen.sort(key=lambda i: (start_of(i), str(i.get("id", i.get("sleep_id")))),
                         reverse=True)  # fmt: skip
-            page, following = self._page(request, chosen, limit)
+            page, following = self.paginate(
+                request,
+                chosen,
+                request.query.get("nextToken"),
+                size=min(limit, self.page_size),
+                refuse=lambda: _error(web.HTTPBadRequest, "nextToken is not valid"),
+            )
             body: dict[str, Any] = {"records": page}
             if following is not None:
                 body["next_token"] = following
@@ -471,19 +448,6 @@ class FakeWhoop(FakeVendor):
         if not 1 <= limit <= MAX_LIMIT:
             raise _error(web.HTTPBadRequest, f"limit must be between 1 and {MAX_LIMIT}")
         return start, end, limit
-
-    def _page(
-        self, request: web.Request, items: list[dict[str, Any]], limit: int
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        token = request.query.get("nextToken")
-        try:
-            offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-        except ValueError as exc:
-            raise _error(web.HTTPBadRequest, "nextToken is not valid") from exc
-        request[RECORD].total = len(items)
-        stop = offset + min(limit, self.page_size)
-        following = base64.urlsafe_b64encode(str(stop).encode()).decode()
-        return items[offset:stop], following if stop < len(items) else None
 
     # -- rate limits ------------------------------------------------------------------------------
 

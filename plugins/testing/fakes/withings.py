@@ -29,7 +29,6 @@ import hmac
 import json
 import secrets
 import time
-import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -38,7 +37,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from aiohttp import web
 
-from fithub.plugins.testing.fake import RECORD, FakeVendor, Fault
+from fithub.plugins.testing.fake import RECORD, FakeVendor, noise, path_under
 from fithub.plugins.types import AppCredentials, DataType
 
 DATA_PATHS = ("/measure", "/v2/measure", "/v2/sleep", "/notify")
@@ -50,11 +49,6 @@ ACTIVITY_KEYS = ("date", "timezone", "deviceid", "hash_deviceid", "brand", "is_t
 WATCH = {"deviceid": "f2e8a3d9c5b1", "model": "ScanWatch", "model_id": 93}
 JsonHandler = Callable[[web.Request, dict[str, str]], Awaitable[web.Response]]
 ACCOUNT = web.RequestKey("fake_withings_account", str)
-
-
-def _noise(*parts: object) -> int:
-    """A stable pseudo-random number from the parts (the same seed gives the same data)."""
-    return zlib.crc32("|".join(map(str, parts)).encode())
 
 
 def _epoch(moment: datetime) -> int:
@@ -87,7 +81,7 @@ class FakeWithings(FakeVendor):
     authorize_path: ClassVar[str] = "/oauth2_user/authorize2"
     token_path: ClassVar[str] = "/v2/oauth2"
     revoke_path: ClassVar[str] = "/v2/oauth2"  # action=revoke, signed
-    # Data lives under several roots; ``_next_fault`` reads "|" as "any of these".
+    # Data lives under several roots ("|": any of these).
     data_prefix: ClassVar[str] = "|".join(DATA_PATHS[:3])
     client_id: ClassVar[str] = "fake-withings-client"
     client_secret: ClassVar[str] = "fake-withings-secret"
@@ -151,15 +145,6 @@ class FakeWithings(FakeVendor):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def _put(self, account: str, collection: str, item: dict[str, Any], key: str) -> None:
-        items = self.items(account, collection)
-        with self._lock:
-            for i, existing in enumerate(items):
-                if existing[key] == item[key]:
-                    items[i] = item
-                    return
-            items.append(item)
-
     def seed(self, account: str, start: datetime, end: datetime) -> None:
         """Per day a weigh-in, a blood pressure reading, a day summary, a workout and a night;
         a heart rate every 10 minutes. Only what has happened before ``end`` is stored.
@@ -169,14 +154,14 @@ class FakeWithings(FakeVendor):
         while datetime.combine(day, clock.min, UTC) < end:
             for group in (self.weigh_in(account, day), self.blood_pressure(account, day)):
                 if start.timestamp() <= group["date"] < end.timestamp():
-                    self._put(account, "measuregrps", group, "grpid")
-            self._put(account, "activities", self.activity(account, day), "date")
+                    self.upsert(account, "measuregrps", group, "grpid")
+            self.upsert(account, "activities", self.activity(account, day), "date")
             workout = self.workout(account, day)
             if start.timestamp() <= workout["startdate"] and workout["enddate"] < end.timestamp():
-                self._put(account, "workouts", workout, "id")
+                self.upsert(account, "workouts", workout, "id")
             night = self.sleep(account, day)
             if start.timestamp() <= night["startdate"] and night["enddate"] < end.timestamp():
-                self._put(account, "sleep", night, "id")
+                self.upsert(account, "sleep", night, "id")
             day += timedelta(days=1)
         moment = -(-_epoch(start) // 600) * 600
         with self._lock:
@@ -185,7 +170,7 @@ class FakeWithings(FakeVendor):
             while moment < end.timestamp():
                 if moment not in known:
                     asleep = datetime.fromtimestamp(moment, UTC).hour < 6
-                    n = _noise(account, moment)
+                    n = noise(account, moment)
                     bpm = 50 + n % 6 if asleep else 58 + n % 45
                     series.append({"timestamp": moment, "heart_rate": bpm, **WATCH})
                 moment += 600
@@ -193,12 +178,12 @@ class FakeWithings(FakeVendor):
 
     @staticmethod
     def weigh_in(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "weight")
+        n = noise(account, day, "weight")
         moment = _epoch(datetime.combine(day, clock(6, 50), UTC))
         weight = 72_000 + n % 3000  # grams, as value with unit -3
         fat = 18_000 + n % 4000  # per mille: 18.000 %
         return {
-            "grpid": _noise(account, day, "grp-w") & 0x7FFFFFFF,
+            "grpid": noise(account, day, "grp-w") & 0x7FFFFFFF,
             "attrib": 0,
             "date": moment,
             "created": moment + 40,
@@ -221,10 +206,10 @@ class FakeWithings(FakeVendor):
 
     @staticmethod
     def blood_pressure(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "bp")
+        n = noise(account, day, "bp")
         moment = _epoch(datetime.combine(day, clock(8, 5), UTC))
         return {
-            "grpid": _noise(account, day, "grp-bp") & 0x7FFFFFFF,
+            "grpid": noise(account, day, "grp-bp") & 0x7FFFFFFF,
             "attrib": 0,
             "date": moment,
             "created": moment + 30,
@@ -244,7 +229,7 @@ class FakeWithings(FakeVendor):
 
     @staticmethod
     def activity(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "activity")
+        n = noise(account, day, "activity")
         moderate, intense = 1200 + n % 1800, 300 + n % 900
         return {
             "date": day.isoformat(),
@@ -272,10 +257,10 @@ class FakeWithings(FakeVendor):
 
     @staticmethod
     def workout(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "workout")
+        n = noise(account, day, "workout")
         start = datetime.combine(day, clock(17, 30), UTC)
         return {
-            "id": _noise(account, day, "wo") & 0x7FFFFFFF,
+            "id": noise(account, day, "wo") & 0x7FFFFFFF,
             "category": (1, 2, 6)[n % 3],
             "timezone": "Europe/Paris",
             "model": 93,
@@ -302,13 +287,13 @@ class FakeWithings(FakeVendor):
 
     @staticmethod
     def sleep(account: str, day: date) -> dict[str, Any]:
-        n = _noise(account, day, "sleep")
+        n = noise(account, day, "sleep")
         start = datetime.combine(day - timedelta(days=1), clock(22, 40), UTC)
         end = start + timedelta(hours=7, minutes=45)
         light, deep, rem = 12_600 + n % 1800, 5_400 + n % 900, 5_400 + n % 1200
         in_bed = int((end - start).total_seconds())
         return {
-            "id": _noise(account, day, "sl") & 0x7FFFFFFF,
+            "id": noise(account, day, "sl") & 0x7FFFFFFF,
             "timezone": "Europe/Paris",
             "model": 32,
             "model_id": 63,
@@ -498,27 +483,9 @@ class FakeWithings(FakeVendor):
     def _envelope_fault(self, path: str) -> None:
         with self._lock:
             for status, where, left in self.envelope_faults:
-                if left[0] > 0 and _matches(where, path):
+                if left[0] > 0 and path_under(path, where):
                     left[0] -= 1
                     raise Refused(status, "Too many requests" if status == 601 else "injected")
-
-    def _next_fault(self, request: web.Request) -> Fault | None:
-        """The base's fault matching, with ``data_prefix`` meaning any of the data roots."""
-        with self._lock:
-            account = self._bearer_account(request)
-            for fault in self.faults:
-                if fault.hits >= fault.times or not _matches(fault.path, request.path):
-                    continue
-                if fault.account is not None and fault.account != account:
-                    continue
-                fault.seen += 1
-                if fault.seen <= fault.skip:
-                    continue
-                fault.hits += 1
-                if fault.expire_tokens and account is not None:
-                    self.expire_access_tokens(account)
-                return fault
-        return None
 
     def _page(self, request: web.Request, items: list[dict[str, Any]],
               form: dict[str, str]) -> tuple[list[dict[str, Any]], bool, int]:  # fmt: skip
@@ -632,7 +599,3 @@ class FakeWithings(FakeVendor):
                             for u, a in sorted(mine, key=lambda s: (s[1], s[0]))]  # fmt: skip
                 return ok({"profiles": profiles})
         return refusal(2554, "Not implemented")
-
-
-def _matches(where: str, path: str) -> bool:
-    return any(path.startswith(root) for root in where.split("|"))

@@ -1,4 +1,5 @@
-"""Fixtures of the device tests: one fake Oura and one fithub server pointed at it."""
+"""Fixtures of the device tests: one fake Oura and one fithub server pointed at it; a fake Google
+Health for the modules whose server knows it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from fithub.plugins.testing.fakes.google import FakeGoogle
 from fithub.plugins.testing.fakes.oura import FakeOura
 from tests.integration.devices.world import device_server
 from tests.support import FithubServer
@@ -22,3 +24,9 @@ def server(oura: FakeOura) -> Iterator[FithubServer]:
     """Replaces the suite's server here: this one knows the fake Oura."""
     with device_server(oura) as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[FakeGoogle]:
+    with FakeGoogle() as fake:
+        yield fake

@@ -16,12 +16,6 @@ from tests.support import FithubServer
 
 
 @pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 def server(google: FakeGoogle) -> Iterator[FithubServer]:
     """Replaces the package's server: this one knows the fake Google Health."""
     with device_server(google) as srv:

@@ -3,9 +3,6 @@ of a window deletes only what Google no longer returns for it."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,22 +13,16 @@ import pytest
 from fithub.plugins.testing.fakes.google import FakeGoogle
 from fithub.plugins.testing.fakes.google_data import parse_time
 from tests.conftest import Account
+from tests.integration.devices.inbox import settled_row
 from tests.integration.devices.world import (
     connect_and_backfill,
     device_server,
-    query_db,
     read_all,
     seed,
 )
 from tests.support import FithubServer
 
 HOOK = "/api/v1/webhooks/google"
-
-
-@pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")
@@ -47,18 +38,9 @@ async def _deleted_window(api: httpx.AsyncClient, google: FakeGoogle, server: Fi
     body = push.body + b"\n" * nth  # a new delivery, not a retry of the last (stored once)
     answer = await api.post(HOOK, content=body, headers=dict(push.headers))
     assert answer.status_code < 300, answer.text
-    deadline = time.monotonic() + 30
-    while True:
-        rows = query_db(server, "SELECT status, outcome FROM device_webhook_events WHERE "
-                        "external_user_id = $1 AND action = 'delete' ORDER BY id", account)  # fmt: skip
-        if len(rows) == nth and rows[-1][0] != "queued":
-            status, outcome = rows[-1]
-            return {
-                "status": status,
-                **(json.loads(outcome) if isinstance(outcome, str) else outcome),
-            }
-        assert time.monotonic() < deadline, rows
-        await asyncio.sleep(0.1)
+    status, outcome = await settled_row(server, "external_user_id = $1 AND action = 'delete'",
+                                        account, count=nth)  # fmt: skip
+    return {"status": status, **outcome}
 
 
 async def test_a_window_delete_removes_only_what_google_no_longer_has(

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,7 +22,8 @@ import pytest
 
 from fithub.plugins.testing.fakes.oura import FakeOura
 from tests.conftest import Account
-from tests.integration.devices.world import connect_and_backfill, device_server, query_db, seed
+from tests.integration.devices.inbox import a_sweep_passed, execute, jsonb, moment
+from tests.integration.devices.world import connect_and_backfill, device_server, seed
 from tests.support import FithubServer, redis_url
 
 HOOK = "/api/v1/webhooks/oura"
@@ -35,19 +35,6 @@ def server(oura: FakeOura) -> Iterator[FithubServer]:
     with device_server(oura, FITHUB_RECOVERY_SWEEP_EVERY_S="1",
                        FITHUB_RECOVERY_REDRIVE_AFTER_S="2") as srv:  # fmt: skip
         yield srv
-
-
-def execute(server: FithubServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """``query_db`` with any number of ``$n`` parameters (in textual order)."""
-    if not server.env.get("FITHUB_DATABASE_URL"):
-        sql = re.sub(r"\$\d+", "?", sql)
-    return query_db(server, sql, *args)
-
-
-def moment(server: FithubServer, ago_s: float) -> Any:
-    """A time ``ago_s`` seconds ago as the server's database takes it."""
-    at = datetime.now(UTC) - timedelta(seconds=ago_s)
-    return at if server.env.get("FITHUB_DATABASE_URL") else at.isoformat(" ")
 
 
 def rows_of(server: FithubServer, account: str) -> list[tuple[Any, ...]]:
@@ -62,9 +49,8 @@ def lose_job(server: FithubServer, row_id: int, *, received_ago_s: float = 0,
     ``backed_off``: the sweep re-drove it a moment ago, so only a duplicate may enqueue it now.
     """
     outcome = {"redrives": 10, "redriven_at": datetime.now(UTC).isoformat()} if backed_off else {}
-    cast = "::jsonb" if server.env.get("FITHUB_DATABASE_URL") else ""
     execute(server, f"UPDATE device_webhook_events SET status = 'queued', sync_log_id = NULL, "
-                    f"received_at = $1, processed_at = $2, outcome = $3{cast} WHERE id = $4",
+                    f"received_at = $1, processed_at = $2, outcome = $3{jsonb(server)} WHERE id = $4",
             moment(server, received_ago_s),
             None if lease_ago_s is None else moment(server, lease_ago_s),
             json.dumps(outcome), row_id)  # fmt: skip
@@ -105,8 +91,8 @@ async def test_a_duplicate_of_a_push_whose_job_was_lost_enqueues_it_again(
 ) -> None:
     account = await connected(api, user, oura)
     headers, body, row_id = await processed_push(api, oura, server, account)
-    lose_job(server, row_id, backed_off=True)  # the sweep will leave it alone for minutes
-    await asyncio.sleep(1.5)  # a sweep or two pass: the row stays queued (back-off)
+    lose_job(server, row_id, received_ago_s=600, backed_off=True)  # left alone for minutes
+    await a_sweep_passed(server)  # one that would have re-driven it, but for the back-off
     assert rows_of(server, account)[0][1] == "queued"
 
     syncs_before = len(execute(server, "SELECT id FROM device_sync_logs WHERE trigger = 'push'"))
@@ -116,7 +102,7 @@ async def test_a_duplicate_of_a_push_whose_job_was_lost_enqueues_it_again(
     assert [a.status_code for a in answers] == [200, 200]
     ((again_id, _, sync_id),) = await wait_processed(server, account)
     assert again_id == row_id and sync_id
-    await asyncio.sleep(1)  # a second job, if one slipped through, would have acted by now
+    await a_sweep_passed(server)  # a second job, if one slipped through, was taken before it
     syncs_after = execute(server, "SELECT id FROM device_sync_logs WHERE trigger = 'push'")
     assert len(syncs_after) == syncs_before + 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 from fithub.plugins.testing.fakes.oura import FakeOura
 from tests.conftest import Account
@@ -23,6 +24,12 @@ HEARTRATE = "/v2/usercollection/heartrate"
 
 def _breaker(listing: dict) -> dict:
     return next(p for p in listing["providers"] if p["name"] == "oura")["breaker"]
+
+
+async def _past(moment: datetime) -> None:
+    """Return once ``moment``, a time the server announced, has passed (same machine, same clock)."""
+    await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.05)
+    assert datetime.now(UTC) > moment
 
 
 async def test_a_storm_of_429s_is_waited_out_and_the_data_arrives(
@@ -110,8 +117,8 @@ async def test_server_errors_open_the_breaker_and_it_recovers(api, user: Account
     assert refused["status"] == "failed" and "calls paused" in refused["error"]
     assert refused["retry_at"] and outage.hits == 3
 
-    oura.clear_faults()  # Oura is back; the breaker lets a trial call through after 2 s
-    await asyncio.sleep(2.2)
+    oura.clear_faults()  # Oura is back; the breaker lets a trial call through at its retry_at
+    await _past(datetime.fromisoformat(breaker["retry_at"]))
     recovered = await sync_now(api, user)
     assert recovered["status"] == "succeeded", recovered
     assert _breaker(await devices(api, user))["state"] == "closed"

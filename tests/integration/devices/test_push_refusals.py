@@ -4,7 +4,6 @@ to an unconfigured provider names no setting."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from fithub.plugins.testing.fakes.garmin import FakeGarmin
 from fithub.plugins.testing.fakes.oura import FakeOura
 from fithub.plugins.testing.fakes.strava import FakeStrava
 from tests.conftest import Account
+from tests.integration.devices.inbox import settled_row
 from tests.integration.devices.world import (
     connect_and_backfill,
     device_server,
@@ -165,16 +165,7 @@ async def test_a_webhook_to_an_unconfigured_provider_names_no_setting(
 
 
 async def _outcome(server: FithubServer, account: str, object_id: str) -> tuple[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        rows = query_db(server, "SELECT status, outcome FROM device_webhook_events WHERE "
-                        "external_user_id = $1 AND object_id = $2 ORDER BY id DESC",
-                        account, object_id)  # fmt: skip
-        if rows and rows[0][0] != "queued":
-            outcome = rows[0][1]
-            return str(rows[0][0]), json.loads(outcome) if isinstance(outcome, str) else outcome
-        assert time.monotonic() < deadline, rows
-        await asyncio.sleep(0.1)
+    return await settled_row(server, "external_user_id = $1 AND object_id = $2", account, object_id)
 
 
 async def test_a_strava_delete_is_acted_on_only_when_strava_no_longer_has_the_activity(
@@ -216,15 +207,9 @@ async def test_a_garmin_deregistration_is_confirmed_with_garmin(
         answer = await api.post(GARMIN, json=body, headers=garmin.webhook_headers(),
                                 params=garmin.webhook_query())  # fmt: skip
         assert answer.status_code == 200, answer.text
-        deadline = time.monotonic() + 30
-        while True:
-            rows = query_db(server, "SELECT status FROM device_webhook_events WHERE "
-                            "external_user_id = $1 AND action = 'deauthorize' ORDER BY id DESC",
-                            account)  # fmt: skip
-            if rows and rows[0][0] != "queued":
-                return str(rows[0][0])
-            assert time.monotonic() < deadline, rows
-            await asyncio.sleep(0.1)
+        status, _ = await settled_row(server, "external_user_id = $1 AND action = 'deauthorize'",
+                                      account)  # fmt: skip
+        return status
 
     assert await deregistered(1) == "ignored"  # the grant still works at Garmin
     connection = next(c for c in (await devices(api, user))["connections"]

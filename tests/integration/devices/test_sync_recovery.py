@@ -10,7 +10,6 @@ heart-rate sample stored once. See docs/adr/0009-leases.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from fithub.core.leases import LEASE_S, SWEEP_EVERY_S
 from fithub.plugins.testing.fakes.oura import FakeOura
 from tests.integration.conftest import register
 from tests.integration.devices.world import OURA, device_env, query_db
-from tests.support import FithubServer, cleanup, make_server, redis_url
+from tests.support import FithubServer, poll, running_server
 
 BACKFILL_DAYS = 6
 SLOW_S = 0.25  # per vendor data request: the backfill takes about 15 s
@@ -39,42 +38,14 @@ def slow_oura() -> Iterator[FakeOura]:
 
 @pytest.fixture
 def world(slow_oura: FakeOura) -> Iterator[FithubServer]:
-    srv, database = make_server(
-        device_env(slow_oura, FITHUB_DEVICES_BACKFILL_DAYS=str(BACKFILL_DAYS))
-    )
-    try:
-        srv.start()
+    with running_server(device_env(slow_oura, FITHUB_DEVICES_BACKFILL_DAYS=str(BACKFILL_DAYS))) as srv:
         yield srv
-        logs = srv.read_logs()
-        assert '"unhandled error"' not in logs, logs[-5000:]
-    finally:
-        cleanup(srv, database)
 
 
 def _get(srv: FithubServer, auth: dict[str, str], sync_id: int) -> dict[str, Any]:
     response = httpx.get(f"{srv.base_url}{OURA}/syncs/{sync_id}", headers=auth, timeout=10)
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-def _poll(what: str, check: Any, within_s: float) -> Any:
-    """``check()`` until it returns something truthy; fail after ``within_s`` seconds."""
-    deadline = time.monotonic() + within_s
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"{what}: not within {within_s:.0f} s"
-        time.sleep(0.2)
-
-
-def _kill_the_process_running_syncs(srv: FithubServer) -> None:
-    """SIGKILL the worker (Redis) or the server (embedded), then start a fresh one."""
-    srv.kill(srv.processes[-1])  # the worker when there is one
-    if redis_url():
-        srv.start_worker()
-    else:
-        srv.restart_server()
 
 
 def test_a_killed_sync_is_taken_over_and_resumed(world: FithubServer, slow_oura: FakeOura) -> None:
@@ -94,12 +65,12 @@ def test_a_killed_sync_is_taken_over_and_resumed(world: FithubServer, slow_oura:
     first = answer.json()["sync"]["id"]
 
     # A few pages in, the run's counts already say what it wrote; then its process dies.
-    before = _poll(
+    before = poll(
         "pages committed", lambda: (s := _get(srv, user.auth, first))["pages"] >= 4 and s, 60
     )
     assert before["status"] == "running" and before["inserted"] > 0, before
     assert before["worker"] and before["lease_expires_at"], before
-    _kill_the_process_running_syncs(srv)
+    srv.kill_the_job_runner()
 
     # "Sync now" answers the stuck run only while its lease may still be renewed; then it takes over.
     def sync_now() -> dict[str, Any] | None:
@@ -114,7 +85,7 @@ def test_a_killed_sync_is_taken_over_and_resumed(world: FithubServer, slow_oura:
         assert lease > asked_at - timedelta(seconds=2), f"answered a run whose lease lapsed: {body}"
         return None
 
-    successor = _poll("a run taking over", sync_now, RECOVERY_S)
+    successor = poll("a run taking over", sync_now, RECOVERY_S)
     old = _get(srv, user.auth, first)
     assert old["status"] == "superseded" and old["finished_at"], old
     assert old["superseded_by"] is not None, old
@@ -125,7 +96,7 @@ def test_a_killed_sync_is_taken_over_and_resumed(world: FithubServer, slow_oura:
     while chain[-1]["status"] == "superseded":
         nxt = chain[-1]["superseded_by"]
         chain.append(
-            _poll(
+            poll(
                 f"sync {nxt} finished",
                 lambda n=nxt: (s := _get(srv, user.auth, n))["finished_at"] and s,
                 120,

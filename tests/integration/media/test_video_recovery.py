@@ -9,7 +9,6 @@ by another worker, a valid result. See docs/adr/0009-leases.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from fithub.core.media.services import REDRIVE_AFTER_S
 from tests.exercise_clips import labelled_clips, missing_reason
 from tests.integration.conftest import register
 from tests.integration.devices.world import query_db
-from tests.support import FithubServer, cleanup, make_server, redis_url
+from tests.support import FithubServer, poll, running_server
 
 VIDEOS = "/api/v1/videos"
 CLIP = "squat_vengaza"  # about 14 s of video: several progress reports before it ends
@@ -32,28 +31,14 @@ RECOVERY_S = LEASE_S + REDRIVE_AFTER_S + SWEEP_EVERY_S + 180
 
 @pytest.fixture
 def world() -> Iterator[FithubServer]:
-    srv, database = make_server()
-    try:
-        srv.start()
+    with running_server() as srv:
         yield srv
-    finally:
-        cleanup(srv, database)
 
 
 def _video(srv: FithubServer, auth: dict[str, str], video_id: int) -> dict[str, Any]:
     response = httpx.get(f"{srv.base_url}{VIDEOS}/{video_id}", headers=auth, timeout=10)
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-def _poll(what: str, check: Any, within_s: float) -> Any:
-    deadline = time.monotonic() + within_s
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"{what}: not within {within_s:.0f} s"
-        time.sleep(0.25)
 
 
 @pytest.mark.skipif(CLIP not in CLIPS, reason=missing_reason(f"clip {CLIP}"))
@@ -71,19 +56,15 @@ def test_a_killed_analysis_is_queued_again_and_finishes_once(world: FithubServer
         assert body["status"] in ("uploaded", "processing"), f"finished before the kill: {body}"
         return body if body["status"] == "processing" and body["progress"] >= 0.15 else None
 
-    before = _poll("the analysis half-way", half_way, 120)
+    before = poll("the analysis half-way", half_way, 120)
     assert before["attempts"] == 1, before
-    srv.kill(srv.processes[-1])  # the worker when there is one, else the server
-    if redis_url():
-        srv.start_worker()
-    else:
-        srv.restart_server()
+    srv.kill_the_job_runner()
 
     def settled() -> dict[str, Any] | None:
         body = _video(srv, user.auth, video_id)
         return body if body["status"] in ("done", "failed") else None
 
-    after = _poll("the analysis finished after the kill", settled, RECOVERY_S)
+    after = poll("the analysis finished after the kill", settled, RECOVERY_S)
     assert after["status"] == "done", after
     assert after["attempts"] == 2, after  # claimed again once, not restarted over and over
     result = after["result"]

@@ -42,12 +42,19 @@ def test_a_new_package_installs_loads_and_passes_its_own_contract_test(tmp_path:
     assert made.returncode == 0, made.stderr
     root = tmp_path / "fithub-acme-fit-provider"
     assert f"created {root}" in made.stdout
-    package = root / "fithub_acme_fit_provider" / "__init__.py"
-    source = package.read_text()
-    assert "class AcmeFitProvider:" in source and 'name: ClassVar[str] = "acme_fit"' in source
-    assert '"Acme Fit Provider"' in source and "hello" not in source.lower()
-    assert 'acme_fit = "fithub_acme_fit_provider"' in (root / "pyproject.toml").read_text()
-    assert (root / "tests" / "fake_acme_fit.py").is_file()
+    package = root / "fithub_acme_fit_provider"
+    source = (package / "__init__.py").read_text()
+    declared = (package / "const.py").read_text()
+    # The shape of the built-in providers: a spec declared once, the SDK's OAuth 2.0 base.
+    assert "class AcmeFitProvider(OAuth2Provider[AcmeFitClient]):" in source
+    assert "spec = const.SPEC" in source and "normalisers_in(mapping)" in source
+    assert 'name="acme_fit"' in declared and 'display_name="Acme Fit Provider"' in declared
+    made_files = [path.read_text().lower() for path in root.rglob("*") if path.is_file()]
+    assert not [text for text in made_files if "hello" in text]
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'acme_fit = "fithub_acme_fit_provider"' in pyproject
+    assert 'acme_fit = "fithub_acme_fit_provider.fake:FakeAcmeFit"' in pyproject
+    assert (package / "fake.py").is_file()
 
     again = _fithub("plugin", "new", "acme_fit", "--dir", str(tmp_path), cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
@@ -64,3 +71,12 @@ def test_a_new_package_installs_loads_and_passes_its_own_contract_test(tmp_path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout  # listed, keeps the protocol, keeps the contract
+
+    # The kit grades it as it grades the built-ins: its fake comes from the "fithub.testing"
+    # entry point, its page from docs/providers/ in its folder, and the tier is the page's.
+    graded = subprocess.run([*FITHUB, "plugin", "check", "acme_fit"], cwd=root,
+                            env={**os.environ, **with_site(site)}, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert "tier: gold" in graded.stdout, graded.stdout
+    assert "Tier: **gold**" in (root / "docs" / "providers" / "acme_fit.md").read_text()

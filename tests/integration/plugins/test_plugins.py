@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import FithubServer, cleanup, make_server
+from tests.support import FithubServer, running_server
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "fithub-hello-provider"
 
@@ -111,14 +111,8 @@ def with_site(site: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def plugin_server(site: Path) -> Iterator[FithubServer]:
     """A second real server, started with the installed plugins importable."""
-    srv, database = make_server(with_site(site))
-    try:
-        srv.start()
+    with running_server(with_site(site)) as srv:
         yield srv
-        logs = srv.read_logs()
-        assert '"unhandled error"' not in logs, logs[-5000:]
-    finally:
-        cleanup(srv, database)
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,14 @@ import asyncio
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, Account
-from tests.integration.devices.world import query_db
+from tests.conftest import Account, create_admin
+from tests.integration.devices.inbox import a_sweep_passed, execute, insert_stuck_row
 from tests.integration.helpers import assert_problem
 from tests.support import FithubServer, redis_url, running_server
 
@@ -36,41 +34,14 @@ def server() -> Iterator[FithubServer]:
 
 @pytest.fixture(scope="module")
 def admin(server: FithubServer) -> dict[str, str]:
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    made = server.run_cli("create-admin", "--email", email, "--password", PASSWORD)
-    assert made.returncode == 0, made.stderr
-    return {"email": email, "password": PASSWORD}
-
-
-def execute(server: FithubServer, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    if not server.env.get("FITHUB_DATABASE_URL"):
-        sql = re.sub(r"\$\d+", "?", sql)
-    return query_db(server, sql, *args)
-
-
-def moment(server: FithubServer, ago_s: float) -> Any:
-    at = datetime.now(UTC) - timedelta(seconds=ago_s)
-    return at if server.env.get("FITHUB_DATABASE_URL") else at.isoformat(" ")
+    return create_admin(server)
 
 
 def stuck_rows(server: FithubServer, queued: int = 2, held: int = 1) -> list[int]:
     """Inbox rows of a vendor user nobody connected: ``queued`` whose job was lost ten minutes
     ago, and ``held`` by a job whose lease lapsed; the sweep re-drove them all a moment ago."""
-    backed_off = json.dumps({"redrives": 10, "redriven_at": datetime.now(UTC).isoformat()})
-    cast = "::jsonb" if server.env.get("FITHUB_DATABASE_URL") else ""
-    ids = []
-    for n in range(queued + held):
-        lease = moment(server, 60) if n >= queued else None
-        (row,) = execute(
-            server,
-            "INSERT INTO device_webhook_events (provider, external_user_id, action, data_type, "
-            "dedup_key, status, outcome, error, received_at, processed_at) VALUES ('oura', $1, "
-            f"'upsert', 'activities', $2, 'queued', $3{cast}, '', $4, $5) RETURNING id",
-            f"nobody-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex, backed_off, moment(server, 600),
-            lease,
-        )  # fmt: skip
-        ids.append(int(row[0]))
-    return ids
+    return [insert_stuck_row(server, lease_ago_s=60 if n >= queued else None)
+            for n in range(queued + held)]  # fmt: skip
 
 
 def statuses(server: FithubServer, ids: list[int]) -> list[str]:
@@ -120,7 +91,7 @@ def make_dead_letter(server: FithubServer) -> float:
 async def test_doctor_lists_stuck_work_and_redrives_it(server: FithubServer) -> None:
     ids = stuck_rows(server)
     died_at = make_dead_letter(server) if redis_url() else None
-    await asyncio.sleep(1.5)  # sweeps pass: backed-off rows stay where they are
+    await a_sweep_passed(server)  # backed-off rows stay where they are
     assert statuses(server, ids) == ["queued"] * 3
 
     found = doctor(server)["by_kind"]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fithub.core.errors import MalformedJSON, ValidationFailed
-from fithub.core.inputs import MAX_JSON_DEPTH, JSONTooDeep, load_json, nesting_depth
+from fithub.core.errors import JSONTooDeep, MalformedJSON, ValidationFailed
+from fithub.core.inputs import MAX_JSON_DEPTH, load_json, nesting_depth
 
 
 def _fields(body: bytes) -> dict[str, str]:

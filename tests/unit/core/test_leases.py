@@ -21,8 +21,9 @@ from fithub.core.accounts.models import User
 from fithub.core.config import Settings
 from fithub.core.db import tortoise_config
 from fithub.core.devices import recovery
+from fithub.core.devices.errors import LeaseLost
 from fithub.core.devices.models import DeviceConnection, DeviceSample, SyncLog, SyncStatus
-from fithub.core.devices.sync import LeaseLost, SyncRun
+from fithub.core.devices.sync import SyncRun
 from fithub.core.media import services as media
 from fithub.core.media.models import Container, Video, VideoStatus
 from fithub.plugins.records import Sample, SampleKind, Source

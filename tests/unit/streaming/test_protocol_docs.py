@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fithub.core.errors import problem_body
+from fithub.core.problems import problem_body
 from fithub.streaming import protocol as p
 from fithub.streaming.coordinator import LiveLimits
 from fithub.vision import events as vision_events

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fithub.core.devices.crypto import CredentialsUnreadable, CredentialVault
+from fithub.core.devices.crypto import CredentialVault
+from fithub.core.devices.errors import CredentialsUnreadable
 from fithub.core.keys import load_or_create_keys
 
 TOKENS = {"access_token": "at-123", "refresh_token": "rt-456"}

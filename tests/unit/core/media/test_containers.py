@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fithub.core.media.containers import DamagedContainer, check_structure, sniff
+from fithub.core.media.containers import check_structure, sniff
+from fithub.core.media.errors import DamagedContainer
 from fithub.core.media.models import Container
 
 

@@ -14,8 +14,8 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from fithub.core.events.services import emit
-from fithub.core.progress.models import PersonalRecord, RecordKind
 from fithub.core.sql import Params
+from fithub.core.workouts.models import PersonalRecord, RecordKind
 
 MIN_PACE_DISTANCE_M = 400.0  # shorter efforts give meaningless paces
 

@@ -26,6 +26,10 @@ class FakeHello(FakeVendor):
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/v1/days", self._days)
+        router.add_get("/v1/me", self._me)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response({"user_id": self.account_for(request)})
 
     async def _days(self, request: web.Request) -> web.Response:
         account = self.account_for(request, "steps")

@@ -1,0 +1,118 @@
+"""A live session's set stored through the training service: once, where it belongs, or not at all.
+
+In process on a real database (a SQLite file, or PostgreSQL when FITHUB_DATABASE_URL is set); the
+live socket end to end is tests/e2e/test_live_stream.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+
+from fithub.core.accounts.models import User
+from fithub.core.config import Settings
+from fithub.core.context import ClientInfo
+from fithub.core.db import tortoise_config
+from fithub.core.exercises.models import Exercise, ExerciseType
+from fithub.core.workouts.live import NOTHING, LiveSet, store_live_set
+from fithub.core.workouts.models import Workout, WorkoutSet, WorkoutStatus
+from tests.support import PostgresDatabase, postgres_url
+
+CLIENT = ClientInfo(user_agent="fithub-live")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[None]:
+    database = PostgresDatabase(postgres_url() or "") if postgres_url() else None
+    env = {"data_dir": tmp_path}
+    if database is not None:
+        env["database_url"] = await asyncio.to_thread(database.create)
+    await Tortoise.init(config=tortoise_config(Settings(**env)))  # type: ignore[arg-type]
+    await Tortoise.generate_schemas()
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+        if database is not None:
+            await asyncio.to_thread(database.drop)
+
+
+@pytest.fixture
+async def live(db: None) -> LiveSet:
+    """Twelve push-ups a fresh user did a minute ago, not yet stored."""
+    user = await User.create(email=f"{os.urandom(4).hex()}@x.test", password_hash="-",
+                             display_name="x")  # fmt: skip
+    await Exercise.create(slug="push-up", name="Push-up", type=ExerciseType.STRENGTH)
+    return LiveSet(
+        session_id=os.urandom(8).hex(), user_id=user.id, exercise="pushup", catalog_slug="push-up",
+        reps=12, duration_s=30, form_score=0.875,
+        started_at=datetime.now(UTC) - timedelta(minutes=1),
+    )  # fmt: skip
+
+
+async def test_a_session_becomes_one_completed_workout_stored_once(live: LiveSet) -> None:
+    stored = await store_live_set(live, CLIENT)
+    assert stored.workout_id is not None and stored.set_id is not None
+    workout = await Workout.get(id=stored.workout_id)
+    assert (workout.user_id, workout.source, workout.status) == (
+        live.user_id,
+        "live",
+        WorkoutStatus.COMPLETED,
+    )
+    assert (workout.name, workout.tags, workout.client_ref) == (
+        "Live Push-up",
+        ["live"],
+        f"live:{live.session_id}",
+    )
+    row = await WorkoutSet.get(id=stored.set_id)
+    assert (row.workout_id, row.reps, row.duration_s, row.form_score) == (workout.id, 12, 30, 0.875)
+    assert row.custom == {"live_session": live.session_id}
+
+    assert await store_live_set(live, CLIENT) == stored  # a retry finds it
+    assert await Workout.filter(user_id=live.user_id).count() == 1
+    assert await WorkoutSet.filter(user_id=live.user_id).count() == 1
+
+
+async def test_a_session_started_in_a_workout_logs_its_set_there_once(live: LiveSet) -> None:
+    workout = await Workout.create(user_id=live.user_id, name="Upper body",
+                                   status=WorkoutStatus.IN_PROGRESS, started_at=datetime.now(UTC))  # fmt: skip
+    into = replace(live, workout_id=workout.id)
+    stored = await store_live_set(into, CLIENT)
+    assert stored.workout_id == workout.id and stored.set_id is not None
+    row = await WorkoutSet.get(id=stored.set_id)
+    assert (row.workout_id, row.reps, row.custom) == (
+        workout.id,
+        12,
+        {"live_session": live.session_id},
+    )
+
+    assert await store_live_set(into, CLIENT) == stored
+    assert await WorkoutSet.filter(workout_id=workout.id).count() == 1
+    assert await Workout.filter(user_id=live.user_id).count() == 1  # no live-made workout
+
+
+async def test_the_exercise_is_found_by_name_when_the_slug_names_nothing(live: LiveSet) -> None:
+    await Exercise.create(slug="jumping-jacks", name="Jumping jack", type=ExerciseType.CARDIO)
+    stored = await store_live_set(replace(live, exercise="jumping_jack", catalog_slug="jj"), CLIENT)
+    assert stored.set_id is not None
+    workout = await Workout.get(id=stored.workout_id)
+    assert workout.name == "Live Jumping jack"
+
+
+async def test_nothing_is_stored_without_reps_a_user_or_a_catalog_exercise(live: LiveSet) -> None:
+    assert await store_live_set(replace(live, reps=0), CLIENT) == NOTHING
+    assert await store_live_set(replace(live, user_id=live.user_id + 1000), CLIENT) == NOTHING
+    unknown = replace(live, exercise="burpee", catalog_slug="burpee")
+    assert await store_live_set(unknown, CLIENT) == NOTHING
+    await Exercise.create(slug="my-burpee", name="Burpee", type=ExerciseType.CARDIO,
+                          owner_id=live.user_id)  # fmt: skip
+    assert await store_live_set(unknown, CLIENT) == NOTHING  # only catalog exercises count
+    assert await Workout.filter(user_id=live.user_id).count() == 0
+    assert await WorkoutSet.filter(user_id=live.user_id).count() == 0
