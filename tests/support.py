@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -220,3 +220,27 @@ def cleanup(server: FithubServer, database: PostgresDatabase | None) -> None:
     if database is not None:
         database.drop()
     shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def in_process_database(data_dir: Path) -> AsyncIterator[None]:
+    """Tortoise with every model's table, in this process: a fresh PostgreSQL database when
+    ``FITHUB_DATABASE_URL`` is set (dropped afterwards), else SQLite in ``data_dir``."""
+    from tortoise import Tortoise
+
+    from fithub.core.config import Settings
+    from fithub.core.db import tortoise_config
+
+    url = postgres_url()
+    database = PostgresDatabase(url) if url else None
+    env: dict[str, object] = {"data_dir": data_dir}
+    if database is not None:
+        env["database_url"] = await asyncio.to_thread(database.create)
+    await Tortoise.init(config=tortoise_config(Settings(**env)))  # type: ignore[arg-type]
+    await Tortoise.generate_schemas()
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+        if database is not None:
+            await asyncio.to_thread(database.drop)

@@ -6,7 +6,6 @@ live socket end to end is tests/e2e/test_live_stream.py.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,34 +13,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tortoise import Tortoise
 
 from fithub.core.accounts.models import User
-from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
-from fithub.core.db import tortoise_config
 from fithub.core.exercises.models import Exercise, ExerciseType
 from fithub.core.workouts.live import NOTHING, LiveSet, store_live_set
 from fithub.core.workouts.models import Workout, WorkoutSet, WorkoutStatus
-from tests.support import PostgresDatabase, postgres_url
+from tests.support import in_process_database
 
 CLIENT = ClientInfo(user_agent="fithub-live")
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[None]:
-    database = PostgresDatabase(postgres_url() or "") if postgres_url() else None
-    env = {"data_dir": tmp_path}
-    if database is not None:
-        env["database_url"] = await asyncio.to_thread(database.create)
-    await Tortoise.init(config=tortoise_config(Settings(**env)))  # type: ignore[arg-type]
-    await Tortoise.generate_schemas()
-    try:
+    async with in_process_database(tmp_path):
         yield
-    finally:
-        await Tortoise.close_connections()
-        if database is not None:
-            await asyncio.to_thread(database.drop)
 
 
 @pytest.fixture

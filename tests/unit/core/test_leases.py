@@ -14,12 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tortoise import Tortoise
 
 from fithub.core import leases
 from fithub.core.accounts.models import User
-from fithub.core.config import Settings
-from fithub.core.db import tortoise_config
 from fithub.core.devices import recovery
 from fithub.core.devices.errors import LeaseLost
 from fithub.core.devices.models import DeviceConnection, DeviceSample, SyncLog, SyncStatus
@@ -28,25 +25,15 @@ from fithub.core.media import services as media
 from fithub.core.media.models import Container, Video, VideoStatus
 from fithub.plugins.records import Sample, SampleKind, Source
 from fithub.plugins.types import DataType
-from tests.support import PostgresDatabase, postgres_url
+from tests.support import in_process_database
 
 PAST = timedelta(seconds=5)
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[None]:
-    database = PostgresDatabase(postgres_url() or "") if postgres_url() else None
-    env = {"data_dir": tmp_path}
-    if database is not None:
-        env["database_url"] = await asyncio.to_thread(database.create)
-    await Tortoise.init(config=tortoise_config(Settings(**env)))  # type: ignore[arg-type]
-    await Tortoise.generate_schemas()
-    try:
+    async with in_process_database(tmp_path):
         yield
-    finally:
-        await Tortoise.close_connections()
-        if database is not None:
-            await asyncio.to_thread(database.drop)
 
 
 async def _connection() -> DeviceConnection:
