@@ -8,7 +8,11 @@ MAPPED = ("core", "plugins", "streaming", "vision", "notifiers", "migrations")
 # Folders of data files only (no __init__.py) that Python could still import as namespace
 # packages: listed too, so that setuptools ships their files (package_data in setup.cfg) without
 # warning that they are absent from ``packages``. ``{{package}}`` is not a name, so not a package.
-DATA_FOLDERS = (Path("plugins/scaffold/template"),)
+DATA_FOLDERS = (
+    Path("plugins/scaffold/template"),
+    Path("core/notifications/templates"),  # Jinja2 templates of notifications
+    Path("core/notifications/locale"),  # their Babel catalogs
+)
 
 packages = []
 for folder in MAPPED:

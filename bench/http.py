@@ -213,7 +213,7 @@ class FithubUser:
         email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
         created = self.http.post(f"{API}/auth/register", json={
             "email": email, "password": PASSWORD, "display_name": "Bench Runner"})
-        expect(created, 201)
+        expect(created, 202)
         tokens = expect(self.http.post(f"{API}/auth/login",
                                        json={"email": email, "password": PASSWORD}), 200)
         self.access_token: str = tokens["access_token"]

@@ -107,7 +107,7 @@ def connect_and_backfill(server: FithubServer, fake: MinuteHeartRateOura,
     with httpx.Client(base_url=server.base_url, timeout=60) as http:
         email = f"bench-sync-{time.time_ns()}@example.com"
         _expect(http.post(f"{API}/auth/register", json={"email": email, "password": PASSWORD,
-                                                        "display_name": "Sync"}), 201)  # fmt: skip
+                                                        "display_name": "Sync"}), 202)  # fmt: skip
         tokens = _expect(http.post(f"{API}/auth/login",
                                    json={"email": email, "password": PASSWORD}), 200)  # fmt: skip
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}

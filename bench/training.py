@@ -238,10 +238,9 @@ def seed(
             f"{API}/auth/login", json={"email": email, "password": PASSWORD}
         ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
+        user_id = client.get(f"{API}/users/me", headers=headers).json()["id"]
         started = time.perf_counter()
-        lifts = asyncio.run(
-            _seed_history(server.env, made.json()["id"], workouts, sets_per_workout)
-        )
+        lifts = asyncio.run(_seed_history(server.env, user_id, workouts, sets_per_workout))
         log(f"  seeded {workouts} workouts in {time.perf_counter() - started:.1f} s")
         open_ids = []
         for n in range(8):

@@ -30,6 +30,9 @@ from fithub.core.devices.webhooks import bp as webhooks_bp
 from fithub.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from fithub.core.exercises.routes import bp as exercises_bp
 from fithub.core.media import routes as media_routes
+from fithub.core.notifications.reminder_routes import bp as reminders_bp
+from fithub.core.notifications.routes import bp as notifications_bp
+from fithub.core.notifications.webhook_routes import bp as outbound_webhooks_bp
 from fithub.core.privacy.routes import bp as privacy_bp
 from fithub.core.progress.goal_routes import bp as goals_bp
 from fithub.core.progress.routes import bp as progress_bp
@@ -179,11 +182,14 @@ def create_app(settings: Settings | None = None) -> Quart:
         templates_bp,
         progress_bp,
         goals_bp,
+        notifications_bp,
+        reminders_bp,
         body_bp,
         coaching_bp,
         privacy_bp,
         devices_bp,
         webhooks_bp,
+        outbound_webhooks_bp,
         device_data_bp,
         device_import_routes.bp,
         media_routes.bp,
@@ -210,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await app.config["FITHUB_LIVE"].close()
         await jobs.stop_worker()
         await runtime.devices.close()
+        await runtime.notifications.close()
         await close_db()
         if runtime.redis is not None:
             await runtime.redis.aclose()

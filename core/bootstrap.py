@@ -6,8 +6,13 @@ from redis.asyncio import Redis
 
 from fithub.core.accounts.services import AccountService
 from fithub.core.config import Settings
+from fithub.core.devices.crypto import CredentialVault
 from fithub.core.devices.gateway import ProviderGateway
+from fithub.core.fanout import Fanout
 from fithub.core.keys import load_or_create_keys
+from fithub.core.notifications import account_mail
+from fithub.core.notifications.channels import ChannelSet
+from fithub.core.notifications.service import NotificationService
 from fithub.core.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from fithub.core.runtime import Runtime
 from fithub.core.security.tokens import TokenIssuer
@@ -25,6 +30,14 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     issuer = TokenIssuer(keys, settings.jwt_issuer, settings.access_token_ttl)
     plugins = load_plugins()
+    fanout = Fanout(redis, settings.redis_namespace)
+    notifications = NotificationService(
+        settings=settings,
+        channels=ChannelSet(plugins, publisher=fanout),
+        vault=CredentialVault(keys.secret_key, keys.retired_secret_keys),
+        fanout=fanout,
+    )
+    account_mail.register(notifications)  # account e-mails go out through this process's notifiers
     return Runtime(
         settings=settings,
         keys=keys,
@@ -33,4 +46,6 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=AccountService(settings, issuer, limiter),
         plugins=plugins,
         devices=ProviderGateway(settings, keys, redis, limiter, plugins),
+        fanout=fanout,
+        notifications=notifications,
     )

@@ -74,6 +74,24 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="how browsers and vendors reach this server"
     )
+    notifications_sweep_every_s: int = Field(
+        2, ge=1, le=300, description="period of the sweep that sends due deliveries"
+    )
+    notifications_consume_every_s: int = Field(
+        2, ge=1, le=300, description="period of the event consumer that makes notifications"
+    )
+    notifications_reminders_every_s: int = Field(
+        2, ge=1, le=60, description="period of the job that fires due workout reminders"
+    )
+    notifications_lease_s: float = Field(
+        60, ge=1, le=3600, description="a delivery held this long by a silent worker is retried"
+    )
+    webhook_disable_after_days: float = Field(
+        5, gt=0, le=60, description="an outbound webhook endpoint failing this long is disabled"
+    )
+    account_token_ttl_s: int = Field(
+        3600, ge=60, le=7 * 24 * 3600, description="life of a mailed reset or confirmation link"
+    )
     devices: DeviceSettings = Field(default_factory=DeviceSettings)
 
     media_storage: Literal["local", "s3"] = "local"

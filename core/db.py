@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "fithub.core.devices.models",
     "fithub.core.devices.imports.models",
     "fithub.core.media.models",
+    "fithub.core.notifications.models",
 ]
 
 

@@ -33,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "fithub.core.devices.imports.jobs",
     "fithub.core.devices.inbox",
     "fithub.core.media.jobs",
+    "fithub.core.notifications.jobs",
     "fithub.core.recovery",
     "fithub.streaming.jobs",
 )

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Quart, Response, g, request
+from quart import Quart, Response, g, has_websocket_context, request, websocket
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -64,6 +64,15 @@ def problem_body(
     }
 
 
+def _path() -> str:
+    """The path of the request or WebSocket being answered (an error handler serves both)."""
+    return websocket.path if has_websocket_context() else request.path
+
+
+def _method() -> str:
+    return "GET" if has_websocket_context() else request.method
+
+
 def problem_response(
     status: int,
     code: str,
@@ -79,7 +88,7 @@ def problem_response(
         code,
         detail,
         title=title,
-        instance=request.path,
+        instance=_path(),
         errors=errors,
         request_id=getattr(g, "request_id", None),
     )
@@ -168,8 +177,8 @@ def install(app: Quart) -> None:
         if status == 405 and allowed:
             headers["Allow"] = ", ".join(allowed)
         detail = {
-            404: f"Nothing is served at {request.path}.",
-            405: f"{request.method} is not allowed on {request.path}.",
+            404: f"Nothing is served at {_path()}.",
+            405: f"{_method()} is not allowed on {_path()}.",
             413: "The request body is larger than this server accepts.",
         }.get(status, error.description or "")
         return problem_response(

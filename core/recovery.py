@@ -1,6 +1,6 @@
 """Stuck background work: find it (``fithub doctor``, the admin endpoint, ``/metrics``), re-drive it.
 
-Four kinds are watched:
+Five kinds are watched:
 
 - ``sync``: a sync log running whose lease lapsed (or, holding none, older than the stale
   deadline ``STALE_AFTER``), or still queued past that deadline; re-driven by enqueuing its job
@@ -10,6 +10,10 @@ Four kinds are watched:
   lapsed (its worker died). The recovery sweep re-enqueues both every
   ``FITHUB_RECOVERY_SWEEP_EVERY_S``; a row re-driven before waits twice as long each time (up to
   :data:`MAX_BACKOFF` times the deadline), so a long backlog is not flooded with copies.
+- ``delivery``: a notification delivery (core/notifications) due more than
+  :data:`DELIVERY_LATE` ago and not sent, or held by a worker whose lease lapsed; the
+  ``notifications.dispatch_due`` sweep takes both over every few seconds, so a count that stays
+  up means no process runs jobs.
 - ``dead_letter``: a job message that failed all its retries (Redis: the broker's ``.XQ`` queue;
   embedded: the in-process broker's list); re-driven for one more attempt only on request.
 """
@@ -29,11 +33,14 @@ from fithub.core.config import Settings
 from fithub.core.devices.inbox import PUSH_JOB
 from fithub.core.devices.jobs import STALE_AFTER, SYNC_JOB
 from fithub.core.devices.models import PushStatus, SyncLog, SyncStatus, WebhookEvent
+from fithub.core.notifications.models import Delivery, DeliveryStatus
 
 log = logging.getLogger("fithub.recovery")
 
 SWEEP_JOB = "recovery.sweep"
-KINDS = ("sync", "inbox_queued", "inbox_processing", "dead_letter")
+KINDS = ("sync", "inbox_queued", "inbox_processing", "delivery", "dead_letter")
+DELIVERY_LATE = timedelta(minutes=1)
+DISPATCH_JOB = "notifications.dispatch_due"
 SWEEP_BATCH = 500  # inbox rows looked at per sweep
 MAX_BACKOFF = 16  # a row re-driven often waits at most this many deadlines between re-drives
 LIST_LIMIT = 20  # ids listed per kind
@@ -76,6 +83,12 @@ def _queued_rows(settings: Settings, now: datetime) -> Any:
     )
 
 
+def _late_deliveries(now: datetime) -> Any:
+    lapsed = Q(status=DeliveryStatus.SENDING, lease_expires_at__lt=now)
+    late = Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=now - DELIVERY_LATE)
+    return Delivery.filter(lapsed | late)
+
+
 def _lapsed_rows(now: datetime) -> Any:
     return WebhookEvent.filter(status=PushStatus.QUEUED, processed_at__lt=now)
 
@@ -99,6 +112,7 @@ async def stuck_work(settings: Settings, *, with_dead_letters: bool = True) -> l
         await _summary("sync", _stuck_syncs(now), "queued_at", now),
         await _summary("inbox_queued", _queued_rows(settings, now), "received_at", now),
         await _summary("inbox_processing", _lapsed_rows(now), "received_at", now),
+        await _summary("delivery", _late_deliveries(now), "next_attempt_at", now),
     ]
     if with_dead_letters:
         count, letters = await jobs.dead_letters(LIST_LIMIT)
@@ -148,15 +162,19 @@ async def sweep_inbox(settings: Settings, *, force: bool = False) -> int:
 async def redrive(settings: Settings) -> dict[str, int]:
     """Re-drive everything :func:`stuck_work` lists, now; return how many of each kind."""
     if not jobs.configured():  # a command beside an embedded server: the server enqueues them
-        return {"sync": 0, "inbox": await _mark_due(settings), "dead_letter": 0}
+        return {"sync": 0, "inbox": await _mark_due(settings), "delivery": 0, "dead_letter": 0}
     now = datetime.now(UTC)
     syncs = await _stuck_syncs(now).order_by("id").values_list("id", flat=True)
     for log_id in syncs:
         await jobs.enqueue(SYNC_JOB, log_id)
     inbox = await sweep_inbox(settings, force=True)
+    deliveries = await _late_deliveries(now).count()
+    if deliveries:
+        await jobs.enqueue(DISPATCH_JOB)
     letters = await jobs.redrive_dead_letters()
-    log.info("re-drove %d syncs, %d inbox rows, %d dead letters", len(syncs), inbox, letters)
-    return {"sync": len(syncs), "inbox": inbox, "dead_letter": letters}
+    log.info("re-drove %d syncs, %d inbox rows, %d deliveries, %d dead letters",
+             len(syncs), inbox, deliveries, letters)  # fmt: skip
+    return {"sync": len(syncs), "inbox": inbox, "delivery": deliveries, "dead_letter": letters}
 
 
 async def _mark_due(settings: Settings) -> int:

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from fithub.core.accounts.services import AccountService
     from fithub.core.config import Settings
     from fithub.core.devices.gateway import ProviderGateway
+    from fithub.core.fanout import Fanout
     from fithub.core.keys import KeyRing
+    from fithub.core.notifications.service import NotificationService
     from fithub.core.ratelimit import Limiter
     from fithub.plugins.manager import PluginRegistry
 
@@ -33,6 +35,8 @@ class Runtime:
     accounts: AccountService
     plugins: PluginRegistry = field(repr=False)
     devices: ProviderGateway = field(repr=False)
+    fanout: Fanout = field(repr=False)
+    notifications: NotificationService = field(repr=False)
 
 
 def runtime() -> Runtime:

@@ -46,6 +46,12 @@ def schedules_for(settings: Settings) -> tuple[Schedule, ...]:
         Schedule("devices.dispatch_due_syncs", settings.devices.dispatch_every_s),
         # Re-enqueue inbox rows left queued, or held by a dead worker (core/recovery.py).
         Schedule("recovery.sweep", settings.recovery_sweep_every_s),
+        # Journey 5: events -> notifications and webhooks; due deliveries and retries.
+        Schedule("notifications.consume_events", settings.notifications_consume_every_s),
+        Schedule("notifications.dispatch_due", settings.notifications_sweep_every_s),
+        # Workout reminders, exactly once each; the weekly summary on Monday 08:xx local time.
+        Schedule("notifications.fire_reminders", settings.notifications_reminders_every_s),
+        Schedule("notifications.weekly_summaries", 3600),
     )
 
 

@@ -6,6 +6,10 @@ PluginError
       ├── ProviderUnavailable       the vendor is down or timed out (retry later)
       ├── ProviderRateLimited       the vendor said slow down (retry after ``retry_after`` s)
       └── ProviderMalformedResponse the vendor answered something unreadable (that page is skipped)
+ └── NotifierError                  a notifier failed to deliver a message (treated as give up)
+      ├── DeliveryRetryLater        the channel is down, timed out or said later (``retry_after`` s)
+      ├── DeliveryGaveUp            the channel refused for good (its credentials, the message)
+      └── RecipientInvalid          the channel refused the recipient's address (no retry)
 """
 
 from __future__ import annotations
@@ -37,3 +41,26 @@ class ProviderRateLimited(ProviderError):
 
 class ProviderMalformedResponse(ProviderError):
     """The vendor answered with a body that is not what its API promises (bad JSON, wrong shape)."""
+
+
+class NotifierError(PluginError):
+    """A notifier failed to deliver a message; fithub records it and does not retry."""
+
+
+class DeliveryRetryLater(NotifierError):
+    """The channel is down, answered 5xx, timed out or said later (an SMTP 4xx, a 429).
+
+    ``retry_after`` is the channel's wait in seconds, if it gave one; fithub retries with backoff.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryGaveUp(NotifierError):
+    """The channel refused for good: fithub's credentials (an auth failure), the message itself."""
+
+
+class RecipientInvalid(NotifierError):
+    """The channel refused the recipient's address (no such mailbox, an unregistered token)."""

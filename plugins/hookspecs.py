@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from fithub.plugins.notifier import Notifier
     from fithub.plugins.types import (
         DeviceProvider,
         ExerciseClassifier,
-        Notifier,
         NutritionSource,
         PluginHost,
     )
@@ -38,7 +38,13 @@ def register_nutrition_sources(host: PluginHost) -> list[type[NutritionSource]]:
 
 @hookspec
 def register_notifiers(host: PluginHost) -> list[type[Notifier]]:
-    """Return notifier classes (e-mail, push, chat) this plugin adds."""
+    """Return notifier classes (e-mail, SMS, push, webhooks, chat) this plugin adds.
+
+    Called once at start-up; every plugin's classes are kept. Each class satisfies
+    :class:`~fithub.plugins.types.Notifier`: made with a ``NotifierContext``, it sends a
+    ``RenderedMessage`` to a ``Recipient`` of its ``channel`` and returns a ``DeliveryResult`` or
+    raises ``DeliveryRetryLater``, ``DeliveryGaveUp`` or ``RecipientInvalid``.
+    """
     raise NotImplementedError
 
 

@@ -23,6 +23,11 @@ log = logging.getLogger("fithub.plugins")
 # Built-in plugins are ordinary plugin modules, registered the same way as third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "fithub.notifiers.log",
+    "fithub.notifiers.email",
+    "fithub.notifiers.sms",
+    "fithub.notifiers.webhook",
+    "fithub.notifiers.push",
+    "fithub.notifiers.inapp",
     "fithub.vision.classifiers",
     "fithub.plugins.oura",
     "fithub.plugins.withings",

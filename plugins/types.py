@@ -3,6 +3,7 @@
 Device providers have the largest contract: the declarations and methods of ``DeviceProvider``
 and the value types they exchange with fithub (tokens, authorisation requests, fetch queries and
 pages, pushes). The records a provider produces are in :mod:`fithub.plugins.records`.
+Notifiers and the values they exchange are in :mod:`fithub.plugins.notifier`.
 """
 
 from __future__ import annotations
@@ -386,17 +387,6 @@ class NutritionSource(Protocol):
 
     name: ClassVar[str]
     display_name: ClassVar[str]
-
-
-@runtime_checkable
-class Notifier(Protocol):
-    """A channel that delivers messages to a person."""
-
-    name: ClassVar[str]
-    display_name: ClassVar[str]
-
-    async def send(self, recipient: str, subject: str, body: str) -> None:
-        """Deliver one message; raise on failure so the delivery is retried."""
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""The live-workout WebSocket protocol (v1): message shapes and close codes.
+"""The live-workout WebSocket protocol (v1) and the notifications socket's: messages, close codes.
 
 Documented in docs/streaming.md and docs/asyncapi.yaml. Client messages are JSON text frames,
 except camera frames, which may also be sent as binary messages (the raw JPEG/PNG/WebP bytes).
@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 SUBPROTOCOL = "fithub.live.v1"
+NOTIFICATIONS_SUBPROTOCOL = "fithub.notifications.v1"  # /ws/v1/notifications
 BEARER_PREFIX = "bearer."  # a second subprotocol "bearer.<access token>" authenticates the socket
 
 # Close codes (4000-4999 are ours; the reason says more).
@@ -87,6 +88,10 @@ ClientMessage = Annotated[
     Auth | Start | Resume | Frame | Landmarks | Stop | Ping, Field(discriminator="type")
 ]
 client_message: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+#: What a client may send on /ws/v1/notifications: its token (unless sent as a subprotocol), pings.
+notifications_client_message: TypeAdapter[Any] = TypeAdapter(
+    Annotated[Auth | Ping, Field(discriminator="type")]
+)
 
 
 def event(kind: str, **fields: Any) -> dict[str, Any]:

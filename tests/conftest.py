@@ -49,11 +49,13 @@ async def sign_up(api: httpx.AsyncClient, **profile: object) -> Account:
     email = f"user-{uuid.uuid4().hex[:12]}@example.com"
     body = {"email": email, "password": PASSWORD, "display_name": "Test User", **profile}
     created = await api.post("/api/v1/auth/register", json=body)
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     login = await api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     tokens = login.json()
-    return Account(created.json()["id"], email, PASSWORD, tokens["access_token"],
+    me = await api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.status_code == 200, me.text
+    return Account(me.json()["id"], email, PASSWORD, tokens["access_token"],
                    tokens["refresh_token"], tokens["session_id"])
 
 

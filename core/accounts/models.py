@@ -54,6 +54,7 @@ class User(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     password_changed_at = fields.DatetimeField(null=True)
+    email_verified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"
@@ -130,3 +131,23 @@ class CoachingRelation(Model):
     class Meta:
         table = "coaching_relations"
         indexes = (("trainer_id", "status"), ("client_id", "status"), ("invite_email", "status"))
+
+
+class AccountToken(Model):
+    """A single-use, expiring token mailed to a person: verify an address, reset a password."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="account_tokens", on_delete=fields.CASCADE
+    )
+    user_id: int
+    purpose = fields.CharField(max_length=16, description="verify_email, reset, email_change")
+    token_hash = fields.CharField(max_length=64, unique=True)
+    email = fields.CharField(max_length=254, description="the address it was mailed to")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_tokens"
+        indexes = (("user_id", "purpose"),)

@@ -13,14 +13,19 @@ from quart_schema import tag, validate_querystring, validate_request, validate_r
 
 from fithub.core.accounts.models import AuthSession, User
 from fithub.core.accounts.schemas import (
+    Accepted,
+    EmailChangeRequest,
     LoginRequest,
     PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
     SessionOut,
     SessionPage,
     TokenOut,
+    TokenRequest,
     UserOut,
 )
 from fithub.core.accounts.services import TokenPair
@@ -34,7 +39,16 @@ bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 
 
 def user_out(user: User) -> UserOut:
-    return UserOut.model_validate(user, from_attributes=True)
+    out = UserOut.model_validate(user, from_attributes=True)
+    out.email_verified = user.email_verified_at is not None
+    return out
+
+
+VERIFICATION_SENT = Accepted(
+    status="verification_sent",
+    detail="If the address can be used, a link to confirm it is on its way; "
+    "open it to finish signing up.",
+)
 
 
 def _tokens(pair: TokenPair) -> TokenOut:
@@ -49,16 +63,64 @@ def _tokens(pair: TokenPair) -> TokenOut:
 @bp.post("/auth/register")
 @tag(["auth"])
 @validate_request(RegisterRequest)
-@validate_response(UserOut, 201)
-@problems(409, 429)
-async def register(data: RegisterRequest) -> tuple[UserOut, int]:
-    """Create an account. The e-mail address must not be in use (409 otherwise).
+@validate_response(Accepted, 202)
+@problems(429)
+async def register(data: RegisterRequest) -> tuple[Accepted, int]:
+    """Create an account and mail a link to confirm its address; sign in with ``/auth/login``.
 
-    Limited per client address (429 with Retry-After; ``FITHUB_REGISTER_MAX_PER_ADDRESS``).
+    The answer is the same whether the address is new or taken (then its owner is told by
+    e-mail that someone tried), so it reveals no registered address. Limited per client
+    address (429 with Retry-After; ``FITHUB_REGISTER_MAX_PER_ADDRESS``).
     """
-    fields = data.model_dump()
-    user = await runtime().accounts.register(client_info(), throttle=True, **fields)
-    return user_out(user), 201
+    await runtime().accounts.sign_up(client_info(), **data.model_dump())
+    return VERIFICATION_SENT, 202
+
+
+@bp.post("/auth/verify-email")
+@tag(["auth"])
+@validate_request(TokenRequest)
+@validate_response(UserOut)
+@problems(400)
+async def verify_email(data: TokenRequest) -> UserOut:
+    """Confirm an address with the token of the mailed link. A link works once, for 24 hours."""
+    return user_out(await runtime().accounts.verify_email(client_info(), data.token))
+
+
+@bp.post("/auth/verify-email/resend")
+@tag(["auth"])
+@require_auth()
+@validate_response(Accepted, 202)
+@problems(409, 429)
+async def resend_verification() -> tuple[Accepted, int]:
+    """Mail a new link to confirm your address (a few an hour); 409 once it is confirmed."""
+    await runtime().accounts.resend_verification(current_user(), client_info())
+    return Accepted(status="verification_sent", detail="A new link is on its way."), 202
+
+
+@bp.post("/auth/password-reset")
+@tag(["auth"])
+@validate_request(PasswordResetRequest)
+@validate_response(Accepted, 202)
+@problems(429)
+async def request_password_reset(data: PasswordResetRequest) -> tuple[Accepted, int]:
+    """Mail a link to choose a new password, if an account has this address.
+
+    Always 202 with the same body, so it reveals no registered address.
+    """
+    await runtime().accounts.request_password_reset(client_info(), data.email)
+    detail = "If an account has this address, a link to choose a new password is on its way."
+    return Accepted(status="reset_sent", detail=detail), 202
+
+
+@bp.post("/auth/password-reset/confirm")
+@tag(["auth"])
+@validate_request(PasswordResetConfirm)
+@problems(400)
+async def confirm_password_reset(data: PasswordResetConfirm) -> Response:
+    """Set a new password with the token of the mailed link. Signs out every session and lifts
+    a sign-in lockout; the link works once, for ``FITHUB_ACCOUNT_TOKEN_TTL_S`` seconds."""
+    await runtime().accounts.reset_password(client_info(), data.token, data.new_password)
+    return Response(status=204)
 
 
 @bp.post("/auth/login")
@@ -187,3 +249,34 @@ async def change_password(data: PasswordChange) -> Response:
         keep_session=str(current_session().id),
     )
     return Response(status=204)
+
+
+@bp.post("/users/me/email")
+@tag(["users"])
+@require_auth()
+@validate_request(EmailChangeRequest)
+@validate_response(Accepted, 202)
+@problems(401)
+async def request_email_change(data: EmailChangeRequest) -> tuple[Accepted, int]:
+    """Change your address: a link to confirm it is mailed to the new address.
+
+    Nothing changes until the link is used (``POST /users/me/email/confirm``).
+    """
+    accounts = runtime().accounts
+    await accounts.check_password(current_user(), data.password)
+    await accounts.request_email_change(current_user(), client_info(), str(data.new_email))
+    detail = "If the address can be used, a link to confirm it is on its way there."
+    return Accepted(status="confirmation_sent", detail=detail), 202
+
+
+@bp.post("/users/me/email/confirm")
+@tag(["users"])
+@require_auth()
+@validate_request(TokenRequest)
+@validate_response(UserOut)
+@problems(400, 409)
+async def confirm_email_change(data: TokenRequest) -> UserOut:
+    """Make the confirmed address yours (409 if another account took it meanwhile); the old
+    address is told of the change."""
+    user = await runtime().accounts.confirm_email_change(current_user(), client_info(), data.token)
+    return user_out(user)

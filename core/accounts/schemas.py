@@ -118,6 +118,9 @@ class UserOut(BaseModel):
     unit_system: UnitSystem
     privacy: Privacy
     role: Role
+    email_verified: bool = Field(
+        False, description="whether the address was confirmed from a mailed link"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -179,3 +182,64 @@ class SessionOut(BaseModel):
 class SessionPage(BaseModel):
     items: list[SessionOut]
     next_cursor: str | None = None
+
+
+class Accepted(BaseModel):
+    """A request taken in: what happens next arrives by e-mail (if anything does)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "verification_sent",
+                    "detail": "Check your mailbox for a link to confirm your address.",
+                }
+            ]
+        }
+    )
+
+    status: str
+    detail: str
+
+
+MailedToken = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class TokenRequest(Strict):
+    """A token from a mailed link (verify an address, confirm a new one)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "<the token of the mailed link>"}]}
+    )
+
+    token: MailedToken
+
+
+class PasswordResetRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: EmailStr
+
+
+class PasswordResetConfirm(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"token": "<the token of the mailed link>", "new_password": "new-horse-battery"}
+            ]
+        }
+    )
+
+    token: MailedToken
+    new_password: Password
+
+
+class EmailChangeRequest(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"new_email": "ada@new.example", "password": "correct-horse-battery"}]
+        }
+    )
+
+    new_email: EmailStr
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]

@@ -1,4 +1,8 @@
-"""Account rules: registration, sign-in, token rotation, sessions, profile changes, password checks."""
+"""Account rules: registration, sign-in, token rotation, sessions, profile changes, password checks.
+
+The mailed-link flows (verify an address, reset a password, change the address) are in
+:mod:`fithub.core.accounts.links`; the mails themselves go through :mod:`fithub.core.accounts.mail`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from fithub.core.accounts import mail
+from fithub.core.accounts.links import AccountLinks, login_key
 from fithub.core.accounts.models import AuthSession, RefreshToken, Role, User
 from fithub.core.audit import services as audit
 from fithub.core.config import Settings
@@ -54,7 +61,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-class AccountService:
+class AccountService(AccountLinks):
     """Everything about accounts; the same whether called by REST, a socket or the command line."""
 
     def __init__(self, settings: Settings, issuer: TokenIssuer, limiter: Limiter) -> None:
@@ -75,42 +82,90 @@ class AccountService:
         throttle: bool = False,
         **profile: Any,
     ) -> User:
-        """Create an account; Conflict if the e-mail address is taken.
+        """Create an account and return it; Conflict if the e-mail address is taken.
 
-        ``throttle`` (set by the REST route, not by the command line) counts the attempt against
-        the caller's address first: RateLimited past ``register_max_per_address`` a window, whether
-        the address would have been taken or not, so the limit also slows e-mail enumeration.
+        For the command line and the demo: no mail is sent. ``throttle`` counts the attempt
+        against the caller's address first (see :meth:`sign_up`, which the REST route uses).
         """
         if throttle:
             await self._throttle_registration(client)
         email = normalise_email(email)
+        taken = Conflict("An account with this e-mail address already exists.", code="email_taken")
         if await User.exists(email=email):
-            raise Conflict(
-                "An account with this e-mail address already exists.", code="email_taken"
-            )
+            raise taken
         password_hash = await hash_password_async(
             password
         )  # slow by design: not inside the transaction
         try:
             async with in_transaction():
-                user = await User.create(
-                    email=email,
-                    password_hash=password_hash,
-                    role=role,
-                    password_changed_at=_now(),
-                    **profile,
-                )
-                await audit.record(
-                    "user.registered",
-                    client,
-                    subject_id=user.id,
-                    target_type="user",
-                    target_id=user.id,
-                )
+                user = await self._create_user(client, email, password_hash, role, profile)
         except IntegrityError as exc:  # a concurrent registration won the race
-            raise Conflict(
-                "An account with this e-mail address already exists.", code="email_taken"
-            ) from exc
+            raise taken from exc
+        return user
+
+    async def sign_up(
+        self, client: ClientInfo, *, email: str, password: str, **profile: Any
+    ) -> None:
+        """Registration over the API: the same outcome, in about the same time, for any address.
+
+        A new account is mailed a verification link; the owner of a taken address is mailed
+        that someone tried to sign up with it (a few an hour), and no account is made. Counts
+        against the caller's address first: RateLimited past ``register_max_per_address``.
+        """
+        await self._throttle_registration(client)
+        email = normalise_email(email)
+        password_hash = await hash_password_async(password)  # for a taken address too: same time
+        existing = await User.get_or_none(email=email)
+        if existing is None:
+            try:
+                async with in_transaction() as conn:
+                    user = await self._create_user(client, email, password_hash, Role.USER, profile)
+                    ids = await self.mail_verification(conn, user)
+            except IntegrityError:  # a concurrent registration won the race
+                existing = await User.get_or_none(email=email)
+                if existing is None:
+                    raise
+            else:
+                await mail.dispatch(ids)
+                return
+        await audit.record("user.signup_attempt", client, subject_id=existing.id)
+        if not existing.is_active or not await self._throttle(
+            f"mail:signup_attempt:{_digest(email)}", client, "signup_attempt"
+        ):
+            return
+        async with in_transaction() as conn:
+            ids = await mail.send_account_mail(
+                conn,
+                existing,
+                "account.signup_attempt",
+                {},
+                secret_context={"action_url": self.link("reset-password")},
+            )
+        await mail.dispatch(ids)
+
+    async def _create_user(
+        self,
+        client: ClientInfo,
+        email: str,
+        password_hash: str,
+        role: Role,
+        profile: dict[str, Any],
+    ) -> User:
+        """Store a new account and audit it (inside the caller's transaction)."""
+        user = await User.create(
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            password_changed_at=_now(),
+            **profile,
+        )
+        await audit.record(
+            "user.registered",
+            client,
+            subject_id=user.id,
+            target_type="user",
+            target_id=user.id,
+        )
         return user
 
     async def _throttle_registration(self, client: ClientInfo) -> None:
@@ -150,7 +205,7 @@ class AccountService:
             await audit.record("auth.password_change_failed", client, subject_id=user.id)
             raise AuthRequired("The current password is wrong.", code="wrong_password")
         new_hash = await hash_password_async(new)
-        async with in_transaction():
+        async with in_transaction() as conn:
             user.password_hash = new_hash
             user.password_changed_at = _now()
             await user.save(update_fields=["password_hash", "password_changed_at", "updated_at"])
@@ -160,6 +215,8 @@ class AccountService:
                 .update(revoked_at=_now(), revoke_reason="password_changed")
             )
             await audit.record("auth.password_changed", client, subject_id=user.id)
+            ids = await self.mail_password_changed(conn, user, user.password_changed_at)
+        await mail.dispatch(ids)
 
     async def check_password(self, user: User, password: str) -> None:
         """AuthRequired (``wrong_password``) unless ``password`` is the user's; for confirmations
@@ -175,7 +232,7 @@ class AccountService:
         """Check credentials under per-account and per-address limits; open a session."""
         email = normalise_email(email)
         window = self.settings.login_window_seconds
-        account_key = f"login:acct:{_digest(email)}"
+        account_key = login_key(email)
         address_key = f"login:addr:{client.ip_address or 'unknown'}"
         for key, limit in (
             (account_key, self.settings.login_max_per_account),
@@ -213,12 +270,14 @@ class AccountService:
         if needs_rehash(user.password_hash):
             user.password_hash = await hash_password_async(password)
             await user.save(update_fields=["password_hash"])
-        async with in_transaction():
+        user_agent = (client.user_agent or "")[:255] or None
+        async with in_transaction() as conn:
+            ids = await self._notice_new_device(conn, user, client, user_agent, device_name)
             session = await AuthSession.create(
                 id=uuid.uuid4(),
                 user_id=user.id,
                 device_name=device_name,
-                user_agent=(client.user_agent or "")[:255] or None,
+                user_agent=user_agent,
                 ip_address=client.ip_address,
                 last_used_at=_now(),
                 expires_at=_now() + timedelta(seconds=self.settings.refresh_token_ttl),
@@ -231,7 +290,31 @@ class AccountService:
                 target_type="session",
                 target_id=str(session.id),
             )
+        await mail.dispatch(ids)
         return pair
+
+    @staticmethod
+    async def _notice_new_device(
+        conn: BaseDBAsyncClient,
+        user: User,
+        client: ClientInfo,
+        user_agent: str | None,
+        device_name: str | None,
+    ) -> list[int]:
+        """Mail a security notice when the account signs in from a client it has not used
+        before (not for its very first sign-in); the delivery ids."""
+        sessions = AuthSession.filter(user_id=user.id).using_db(conn)
+        if not await sessions.exists():
+            return []
+        same = {"user_agent": user_agent} if user_agent else {"user_agent__isnull": True}
+        if await sessions.filter(**same).exists():
+            return []
+        context = {
+            "occurred_at": _now().isoformat(),
+            "device": device_name or user_agent or "",
+            "ip_address": client.ip_address or "",
+        }
+        return await mail.send_account_mail(conn, user, "security.new_sign_in", context)
 
     async def _issue(self, user: User, session: AuthSession) -> TokenPair:
         refresh = new_refresh_token()

@@ -15,6 +15,7 @@ import logging
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from tortoise.expressions import Q
 
@@ -31,6 +32,7 @@ from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog, SyncStatus
 from fithub.core.devices.sync import SKIPPED_UNGRANTED, SyncRun, summarise
 from fithub.core.errors import FithubError
+from fithub.core.events import services as events
 from fithub.core.jobs import enqueue, job, job_runtime
 from fithub.core.leases import LEASE_S, RENEW_EVERY_S, lapsed, renewing
 
@@ -222,7 +224,39 @@ async def _finish(row: SyncLog, connection: DeviceConnection, running: bool) -> 
         await DeviceConnection.filter(id=connection.id).update(
             last_sync_at=now, last_sync_status=row.status.value, last_error=row.error
         )
+        await _announce(row, connection)
     return True
+
+
+async def _announce(row: SyncLog, connection: DeviceConnection) -> None:
+    """``sync.completed`` or ``sync.failed`` (with how many syncs in a row failed)."""
+    payload = {
+        "sync_id": row.id,
+        "connection_id": connection.id,
+        "provider": connection.provider,
+        "status": row.status.value,
+        "trigger": row.trigger,
+        "inserted": row.inserted,
+        "updated": row.updated,
+    }
+    if row.status != SyncStatus.FAILED:
+        await events.emit("sync.completed", connection.user_id, payload)
+        return
+    recent = await (
+        SyncLog.filter(connection_id=connection.id, finished_at__not_isnull=True)
+        .exclude(status__in=[SyncStatus.SKIPPED, SyncStatus.DEFERRED, SyncStatus.SUPERSEDED])
+        .order_by("-id")
+        .limit(20)
+        .values_list("status", flat=True)
+    )
+    in_a_row = 0
+    for status in cast("list[SyncStatus]", recent):
+        if status != SyncStatus.FAILED:
+            break
+        in_a_row += 1
+    payload["error"] = (row.error or "")[:200]
+    payload["consecutive_failures"] = in_a_row
+    await events.emit("sync.failed", connection.user_id, payload)
 
 
 @job(SYNC_JOB, max_retries=0, time_limit_ms=15 * 60_000)

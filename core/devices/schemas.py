@@ -140,14 +140,14 @@ class BodyQuery(DataQuery):
     kind: BodyKind | None = None
 
 
-class RecordOut(BaseModel):
+class DeviceRecordOut(BaseModel):
     id: int
     provider: str
     external_id: str
     raw: dict[str, Any] | None = None
 
 
-class ActivityOut(RecordOut):
+class ActivityOut(DeviceRecordOut):
     start_time: datetime
     end_time: datetime
     sport: str
@@ -162,7 +162,7 @@ class ActivityOut(RecordOut):
     duplicate_of: int | None
 
 
-class DailyOut(RecordOut):
+class DailyOut(DeviceRecordOut):
     day: date
     steps: int | None
     active_calories_kcal: float | None
@@ -174,7 +174,7 @@ class DailyOut(RecordOut):
     duplicate_of: int | None
 
 
-class SampleOut(RecordOut):
+class SampleOut(DeviceRecordOut):
     kind: SampleKind
     time: datetime
     value: float
@@ -188,7 +188,7 @@ class SleepStageOut(BaseModel):
     end: datetime
 
 
-class SleepOut(RecordOut):
+class SleepOut(DeviceRecordOut):
     start_time: datetime
     end_time: datetime
     day: date | None
@@ -207,7 +207,7 @@ class SleepOut(RecordOut):
     duplicate_of: int | None
 
 
-class BodyOut(RecordOut):
+class BodyOut(DeviceRecordOut):
     kind: BodyKind
     time: datetime
     value: float

@@ -32,6 +32,7 @@ from fithub.core.devices.models import (
     DeviceSample,
     DeviceSleepSession,
 )
+from fithub.core.events import services as events
 from fithub.plugins.records import (
     Activity,
     BodyMeasurement,
@@ -426,7 +427,46 @@ async def upsert_records(
         total.add(counts)
         if counts.inserted + counts.updated and table.model in RELINKED:
             await _relink(conn, table.model, user_id, rows)
+        if counts.inserted + counts.updated:
+            await _announce(conn, user_id, provider, DATA_NAMES[record_type], rows)
     return total
+
+
+#: The ``data_type`` of ``data.stored`` events, per record type.
+DATA_NAMES: dict[type[Any], str] = {
+    Activity: "activity",
+    DailySummary: "daily",
+    Sample: "samples",
+    SleepSession: "sleep",
+    BodyMeasurement: "body",
+}
+ANNOUNCE_BATCH = 500  # external ids per data.stored event (webhook bodies stay small)
+_TIME_COLUMNS = ("start_time", "time", "day")
+
+
+def _instant(row: dict[str, Any]) -> str | None:
+    for column in _TIME_COLUMNS:
+        value = row.get(column)
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+    return None
+
+
+async def _announce(
+    conn: BaseDBAsyncClient, user_id: int, provider: str, data_type: str, rows: list[dict[str, Any]]
+) -> None:
+    """``data.stored`` events (in the batch's transaction) naming what was written, in chunks."""
+    for start in range(0, len(rows), ANNOUNCE_BATCH):
+        chunk = rows[start : start + ANNOUNCE_BATCH]
+        times = sorted(t for t in (_instant(r) for r in chunk) if t is not None)
+        payload = {
+            "provider": provider,
+            "data_type": data_type,
+            "external_ids": sorted({str(r["external_id"]) for r in chunk}),
+            "start": times[0] if times else None,
+            "end": times[-1] if times else None,
+        }
+        await events.emit("data.stored", user_id, payload, using_db=conn)
 
 
 async def _delete_rows(

@@ -23,7 +23,7 @@ from tortoise.models import Model
 
 from fithub.core.accounts.models import User
 
-Erase = Literal["delete", "anonymise", "delete_unshared"]
+Erase = Literal["delete", "anonymise", "delete_unshared", "none"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Table:
     strip: columns emptied when rows are anonymised (where and how the user connected).
     erase: ``delete`` the user's rows; ``anonymise`` keeps them without personal data;
     ``delete_unshared`` deletes them unless other users' data refers to them (then they are kept
-    without an owner, see docs/privacy.md).
+    without an owner, see docs/privacy.md); ``none``: the table holds nobody's data.
     """
 
     export: bool = True
@@ -75,6 +75,26 @@ JSON_MENTIONS: dict[tuple[str, str], tuple[str, ...]] = {
 # In erasure order: a table comes before every table it refers to (foreign keys, and the exercise
 # ids inside template_versions.items), so the user's rows go before the rows they point at.
 TABLES: dict[str, Table] = {
+    # Notifications (docs/notifications.md): the inbox, its deliveries and their attempts.
+    "notification_delivery_attempts": Table(),
+    # which worker sent it is infrastructure; the idempotency key means nothing to the user
+    "notification_deliveries": Table(omit=("worker", "idempotency_key")),
+    # sealed links (a password reset) are secrets; the dedup key means nothing to the user
+    "notifications": Table(omit=("sealed_context", "dedup_key")),
+    "webhook_endpoints": Table(omit=("secrets",)),  # sealed signing secrets
+    "notification_preferences": Table(),
+    "notification_settings": Table(omit=("unsubscribe_token",)),
+    "push_tokens": Table(omit=("token", "token_digest")),  # credentials of the device
+    "reminders": Table(),
+    "event_consumers": Table(
+        export=False,
+        reason="each background consumer's position in the event log: nobody's data",
+        erase="none",
+    ),
+    "account_tokens": Table(
+        export=False,
+        reason="hashes of single-use links mailed to you (verify, reset), expiring within a day",
+    ),
     "refresh_tokens": Table(
         export=False,
         reason="only SHA-256 hashes of refresh tokens: secrets, nothing about you; "
@@ -176,6 +196,8 @@ def lookups(model: type[Model], depth: int = 0) -> tuple[str, ...]:
     """Field lookups whose value is the user's id for exactly the user's rows of ``model``."""
     if model is User:
         return ("id",)
+    if rule(model).erase == "none":
+        return ()
     chosen = rule(model).via or tuple(user_columns(model))
     if chosen:
         return chosen
@@ -194,6 +216,8 @@ def lookups(model: type[Model], depth: int = 0) -> tuple[str, ...]:
 
 def owned_filter(model: type[Model], user_id: int, email: str) -> Q:
     """The rows of ``model`` that belong to the user (by id, or by e-mail where the rule says)."""
+    if rule(model).erase == "none":
+        return Q(pk__in=[])
     values: list[dict[str, Any]] = [{lookup: user_id} for lookup in lookups(model)]
     values += [{lookup: email} for lookup in rule(model).email_via]
     parts = [Q(**value) for value in values]

@@ -155,6 +155,8 @@ async def erase_user(user_id: int, client: ClientInfo) -> dict[str, int]:
                 counts[f"{model._meta.db_table} kept"] = await _retire_shared(conn, model, user)
         for model, rule in order:
             table = model._meta.db_table
+            if rule.erase == "none":
+                continue
             if rule.erase == "anonymise":
                 counts[table] = await _anonymise(conn, model, rule, user.id)
             else:

@@ -25,13 +25,13 @@ bp.before_request(ids_in_range)
 Bucket = Literal["day", "week", "month"]
 
 
-class Window(BaseModel):
+class ProgressWindow(BaseModel):
     bucket: Bucket = "week"
     start: UtcDatetime | None = Field(None, alias="from")
     end: UtcDatetime | None = Field(None, alias="to")
 
     @model_validator(mode="after")
-    def _ordered(self) -> Window:
+    def _ordered(self) -> ProgressWindow:
         if self.start and self.end and self.end <= self.start:
             raise ValueError("'to' must be after 'from'")
         return self
@@ -154,9 +154,9 @@ async def record_history(query_args: RecordQuery) -> RecordPage:
 @bp.get("/analytics/exercises/<int:exercise_id>/progress")
 @tag(["progress"])
 @require_auth()
-@validate_querystring(Window)
+@validate_querystring(ProgressWindow)
 @validate_response(ExerciseProgress)
-async def exercise_progress(exercise_id: int, query_args: Window) -> ExerciseProgress:
+async def exercise_progress(exercise_id: int, query_args: ProgressWindow) -> ExerciseProgress:
     """Progress on one exercise per bucket: best set, e1RM (Epley and Brzycki), volume."""
     user = current_user()
     await visible_exercises(user.id, {exercise_id})
@@ -186,9 +186,9 @@ async def exercise_progress(exercise_id: int, query_args: Window) -> ExercisePro
 @bp.get("/analytics/volume")
 @tag(["progress"])
 @require_auth()
-@validate_querystring(Window)
+@validate_querystring(ProgressWindow)
 @validate_response(MuscleVolume)
-async def muscle_volume(query_args: Window) -> MuscleVolume:
+async def muscle_volume(query_args: ProgressWindow) -> MuscleVolume:
     """Training volume per primary muscle group per week or month."""
     user = current_user()
     unit = weight_unit(user.unit_system)
@@ -214,9 +214,9 @@ async def muscle_volume(query_args: Window) -> MuscleVolume:
 @bp.get("/analytics/frequency")
 @tag(["progress"])
 @require_auth()
-@validate_querystring(Window)
+@validate_querystring(ProgressWindow)
 @validate_response(Frequency)
-async def workout_frequency(query_args: Window) -> Frequency:
+async def workout_frequency(query_args: ProgressWindow) -> Frequency:
     """Completed workouts per day, week or month."""
     rows = await analytics.frequency(
         current_user(), query_args.bucket, query_args.start, query_args.end

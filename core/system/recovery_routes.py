@@ -28,6 +28,7 @@ class RecoveryReport(BaseModel):
 class Redriven(BaseModel):
     sync: int
     inbox: int
+    delivery: int = 0  # late notification deliveries handed to the delivery sweep
     dead_letter: int
 
 
@@ -36,7 +37,8 @@ class Redriven(BaseModel):
 @require_auth(Role.ADMIN)
 @validate_response(RecoveryReport)
 async def stuck() -> RecoveryReport:
-    """Stuck work by kind: syncs past their lease or deadline, inbox rows, dead-lettered jobs."""
+    """Stuck work by kind: syncs past their lease or deadline, inbox rows, late notification
+    deliveries, dead-lettered jobs."""
     found = await recovery.stuck_work(runtime().settings)
     return RecoveryReport(items=[StuckOut(**vars(item)) for item in found])
 

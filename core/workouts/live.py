@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from fithub.core.accounts.models import User
 from fithub.core.context import ClientInfo
+from fithub.core.events.services import emit
 from fithub.core.exercises.models import Exercise
 from fithub.core.workouts.models import Workout, WorkoutSet
 from fithub.core.workouts.schemas import EntryCreate, SetCreate, SetFields, WorkoutCreate
@@ -92,6 +93,7 @@ async def store_live_set(live: LiveSet, client: ClientInfo) -> LiveStored:
                 **fields.model_dump(exclude_unset=True),
             ),
         )
+        await _announce(live, live.workout_id)
         return LiveStored(live.workout_id, logged.row.id)
     workout_id = await create_workout(
         user,
@@ -111,4 +113,17 @@ async def store_live_set(live: LiveSet, client: ClientInfo) -> LiveStored:
         client_ref=ref,
     )
     row = await WorkoutSet.filter(workout_id=workout_id).first()
+    await _announce(live, workout_id)
     return LiveStored(workout_id, row.id if row else None)
+
+
+async def _announce(live: LiveSet, workout_id: int) -> None:
+    """``live.session.completed``, once the session's set is stored (its first store only)."""
+    payload = {
+        "session_id": live.session_id,
+        "workout_id": workout_id,
+        "exercise": live.exercise,
+        "reps": live.reps,
+        "duration_s": live.duration_s,
+    }
+    await emit("live.session.completed", live.user_id, payload)

@@ -34,7 +34,7 @@ def new_token(server: FithubServer) -> str:
             "/api/v1/auth/register",
             json={"email": email, "password": PASSWORD, "display_name": "Contract"},
         )
-        assert made.status_code == 201, made.text
+        assert made.status_code == 202, made.text
         login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.text
         return str(login.json()["access_token"])

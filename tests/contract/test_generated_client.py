@@ -78,13 +78,17 @@ def test_a_journey_with_the_generated_client(
         client=anonymous,
         body=models.RegisterRequest(email=email, password=password, display_name="Client"),
     )
-    assert created.status_code == 201, created.content
-    assert isinstance(created.parsed, models.UserOut) and created.parsed.email == email
+    assert created.status_code == 202, created.content
+    assert isinstance(created.parsed, models.Accepted), created.content
     taken = register.sync(
         client=anonymous,
         body=models.RegisterRequest(email=email, password=password, display_name="Client"),
     )
-    assert isinstance(taken, models.Problem) and taken.status == 409  # errors parse too
+    assert taken == created.parsed  # a taken address is answered the same
+    refused = login.sync(
+        client=anonymous, body=models.LoginRequest(email=email, password="wrong-password")
+    )
+    assert isinstance(refused, models.Problem) and refused.status == 401  # errors parse too
 
     tokens = login.sync(
         client=anonymous, body=models.LoginRequest(email=email, password=password)

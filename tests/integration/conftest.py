@@ -27,11 +27,13 @@ def register(server: FithubServer, **profile: Any) -> Account:
     with httpx.Client(base_url=server.base_url, timeout=30,
                       headers={"X-Forwarded-For": random_address()}) as client:
         created = client.post("/api/v1/auth/register", json=body)
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
         login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
         assert login.status_code == 200, login.text
-    tokens = login.json()
-    return Account(created.json()["id"], email, PASSWORD, tokens["access_token"],
+        tokens = login.json()
+        me = client.get("/api/v1/users/me", headers=bearer(tokens["access_token"]))
+        assert me.status_code == 200, me.text
+    return Account(me.json()["id"], email, PASSWORD, tokens["access_token"],
                    tokens["refresh_token"], tokens["session_id"])
 
 

@@ -20,7 +20,7 @@ from tests.support import FithubServer
 V1 = "/api/v1"
 USER_ID_COLUMN = re.compile(r"(^|_)(user|owner|trainer|client|actor|subject|by)_id$")
 #: Parts of the world a test may leave out (the exercises and the training are always there).
-PARTS = ("coaching", "goals", "body metrics")
+PARTS = ("coaching", "goals", "body metrics", "notifications")
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -232,11 +232,46 @@ async def build_world(
                     "exercise_id": ids["shared"],
                 },
             )
+    if "notifications" in parts:
+        await notification_settings(api, alice)
     if video:
         await upload_video(api, alice, world)
     else:
         world.skipped["videos"] = "left out by the test"
+    if "notifications" in parts:
+        await delivered_inbox(api, alice)
     return world
+
+
+async def notification_settings(api: httpx.AsyncClient, who: Account) -> None:
+    """Choices, quiet hours, a phone number, a push token, a reminder and a webhook endpoint."""
+    choice = [{"kind": "goal.achieved", "channel": "sms", "enabled": True}]
+    await call(api, who, "PUT", "/notifications/preferences", json=choice)
+    settings = {"quiet_hours": {"start": "22:30", "end": "06:30"}, "phone_number": "+14155552671"}
+    await call(api, who, "PUT", "/notifications/settings", json=settings)
+    token = {"token": f"privacy-push-{who.id}-{who.session_id}", "platform": "android"}
+    await call(api, who, "POST", "/notifications/push-tokens", 201, json=token)
+    reminder = {"title": "Squat day", "local_time": "07:00", "weekdays": ["mon", "thu"]}
+    await call(api, who, "POST", "/reminders", 201, json=reminder)
+    endpoint = {"url": "https://hooks.example.com/fithub", "event_types": ["sync.failed"]}
+    await call(api, who, "POST", "/webhooks/endpoints", 201, json=endpoint)
+
+
+async def delivered_inbox(api: httpx.AsyncClient, who: Account, within_s: float = 45) -> None:
+    """Wait until ``who`` has an inbox item (the sign-in from a new phone, the records of the
+    training) one of whose deliveries was attempted: the notification tables all hold rows."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        inbox = (await call(api, who, "GET", "/notifications"))["items"]
+        for item in inbox:
+            rows = (await call(api, who, "GET", f"/notifications/{item['id']}/deliveries"))["items"]
+            if any(row["attempts"] > 0 for row in rows):
+                return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no delivered notification for {who.email} within {within_s} s")
 
 
 async def upload_video(api: httpx.AsyncClient, who: Account, world: World) -> None:

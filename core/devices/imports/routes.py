@@ -19,7 +19,7 @@ from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.imports import services
 from fithub.core.devices.imports.schemas import (
     BatchIn,
-    BatchOut,
+    ImportBatchOut,
     ImportOut,
     ImportPage,
     ImportUploadForm,
@@ -99,8 +99,8 @@ async def get_import(provider: str, import_id: int) -> ImportOut:
 @tag(["devices"])
 @require_auth()
 @validate_request(BatchIn)
-@validate_response(BatchOut)
-async def push_batch(provider: str, data: BatchIn) -> BatchOut:
+@validate_response(ImportBatchOut)
+async def push_batch(provider: str, data: BatchIn) -> ImportBatchOut:
     """Store samples a phone app read (HealthKit-shaped, at most 1,000 per request), all or nothing.
 
     Each record is identified by its UUID: pushing it again changes nothing. A record that does

@@ -98,7 +98,7 @@ class BatchIn(BaseModel):
     records: list[BatchRecordIn] = Field(min_length=1, max_length=MAX_BATCH_RECORDS)
 
 
-class BatchOut(BaseModel):
+class ImportBatchOut(BaseModel):
     received: int = Field(description="items in the request")
     records: int = Field(description="records made from them (sleep samples become sessions)")
     inserted: int

@@ -37,7 +37,7 @@ from fithub.core.config import Settings
 from fithub.core.context import ClientInfo
 from fithub.core.devices.errors import ImportGone
 from fithub.core.devices.imports.models import DeviceImport, ImportStatus
-from fithub.core.devices.imports.schemas import BatchOut
+from fithub.core.devices.imports.schemas import ImportBatchOut
 from fithub.core.devices.imports.settings import ImportSettings, import_settings
 from fithub.core.devices.imports.uploads import ReceivedExport
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection
@@ -192,7 +192,7 @@ async def _delete_upload(settings: Settings, key: str) -> None:
 
 
 async def push_batch(user: User, client: ClientInfo, importer: type[BatchImporter],
-                     items: list[dict[str, Any]]) -> BatchOut:  # fmt: skip
+                     items: list[dict[str, Any]]) -> ImportBatchOut:  # fmt: skip
     """Store a phone app's batch at once, all or nothing: 422 naming each bad item's field."""
     if len(items) > importer.max_batch_records:
         raise ValidationFailed(
@@ -210,7 +210,7 @@ async def push_batch(user: User, client: ClientInfo, importer: type[BatchImporte
         await ensure_connection(user.id, provider, client, "batch", conn)
         counts = await upsert_records(conn, user.id, provider, outcome.records)
         await _mark_connection(user.id, provider, "succeeded", conn=conn)
-    return BatchOut(
+    return ImportBatchOut(
         received=len(items), records=len(outcome.records), inserted=counts.inserted,
         updated=counts.updated, unchanged=counts.unchanged,
         skipped=sum(outcome.skipped.values()), skipped_reasons=outcome.skipped,

@@ -342,7 +342,7 @@ async def test_trainer_routes_tell_a_non_trainer_how_to_become_one(
 ) -> None:
     email = f"coach-{uuid.uuid4().hex[:10]}@example.com"
     body = {"email": email, "password": "correct-horse-battery", "display_name": "Coach"}
-    assert (await client.post("/api/v1/auth/register", json=body)).status_code == 201
+    assert (await client.post("/api/v1/auth/register", json=body)).status_code == 202
     login = await client.post(
         "/api/v1/auth/login", json={"email": email, "password": body["password"]}
     )

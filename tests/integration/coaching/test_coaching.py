@@ -219,7 +219,7 @@ async def test_an_invitation_waits_for_the_person_to_register(api, trainer):
     created = await api.post(
         f"{V1}/auth/register", json={"email": email, "password": PASSWORD, "display_name": "Late"}
     )
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     tokens = await login_ok(api, email, PASSWORD)
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     received = (await api.get(f"{V1}/coaching/invitations", headers=auth)).json()["items"]

@@ -58,6 +58,14 @@ EXPORTED = {
     "device_samples",
     "device_sleep_sessions",
     "device_body_measurements",
+    "notifications",
+    "notification_deliveries",
+    "notification_delivery_attempts",
+    "notification_preferences",
+    "notification_settings",
+    "push_tokens",
+    "reminders",
+    "webhook_endpoints",
 }
 DEVICE_FILES = {t for t in EXPORTED if t.startswith("device_")}
 FILES_OF_PART = {
@@ -67,6 +75,13 @@ FILES_OF_PART = {
     "coaching": {"trainer_profiles", "coaching_relations", "assignments"},
     "videos": {"videos"},
     "devices": DEVICE_FILES,
+    # (notification_settings: made with defaults for everyone who gets a notification)
+    "notifications": {
+        "notification_preferences",
+        "push_tokens",
+        "reminders",
+        "webhook_endpoints",
+    },
 }
 
 

@@ -134,7 +134,7 @@ async def test_the_admin_endpoint_lists_and_redrives(
     answer = await api.get(RECOVERY, headers=admin_auth)
     assert answer.status_code == 200, answer.text
     items = {item["kind"]: item for item in answer.json()["items"]}
-    assert set(items) == {"sync", "inbox_queued", "inbox_processing", "dead_letter"}
+    assert set(items) == {"sync", "inbox_queued", "inbox_processing", "delivery", "dead_letter"}
     assert str(ids[0]) in items["inbox_queued"]["ids"]
     assert str(ids[1]) in items["inbox_processing"]["ids"]
     assert items["inbox_queued"]["oldest_s"] >= 590

@@ -19,6 +19,12 @@ ACCOUNT_PATHS = {
     "/api/v1/sessions/{session_id}",
     "/api/v1/users/me",
     "/api/v1/users/me/password",
+    "/api/v1/users/me/email",
+    "/api/v1/users/me/email/confirm",
+    "/api/v1/auth/verify-email",
+    "/api/v1/auth/verify-email/resend",
+    "/api/v1/auth/password-reset",
+    "/api/v1/auth/password-reset/confirm",
     "/api/v1/audit-events",
 }
 
@@ -125,7 +131,7 @@ async def test_logs_are_json_lines_without_secrets(api, server):
         headers={"X-Request-ID": request_id},
         json={"email": email, "password": password, "display_name": "Log"},
     )
-    assert registered.status_code == 201
+    assert registered.status_code == 202
     assert (await login(api, email, wrong)).status_code == 401
     pair = await login_ok(api, email, password)
     rotated = (
