@@ -41,6 +41,8 @@ from fithub.core.schedules import run_scheduler, schedules_for
 from fithub.core.security import headers as security_headers
 from fithub.core.system.recovery_routes import bp as recovery_bp
 from fithub.core.system.routes import bp as system_bp
+from fithub.core.telemetry.routes import bp as telemetry_bp
+from fithub.core.telemetry.workout_routes import bp as workout_heart_rate_bp
 from fithub.core.version import __version__
 from fithub.core.workouts.routes import bp as workouts_bp
 from fithub.core.workouts.template_routes import bp as templates_bp
@@ -179,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         audit_bp,
         exercises_bp,
         workouts_bp,
+        workout_heart_rate_bp,
         templates_bp,
         progress_bp,
         goals_bp,
@@ -193,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         device_data_bp,
         device_import_routes.bp,
         media_routes.bp,
+        telemetry_bp,
         streaming_bp,
     )
     for blueprint in blueprints:
@@ -217,6 +221,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await jobs.stop_worker()
         await runtime.devices.close()
         await runtime.notifications.close()
+        await runtime.fanout.close()
         await close_db()
         if runtime.redis is not None:
             await runtime.redis.aclose()

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     live_resume_window_s: int = Field(180, ge=1, le=3600, description="a dropped stream may resume")
     live_max_message_bytes: int = Field(1024 * 1024, ge=1024, le=16 * 1024 * 1024)
     pose_workers: int = Field(0, ge=0, le=64, description="pose processes; 0: one per core")
+    telemetry_resume_window_s: int = Field(
+        600, ge=5, le=86400, description="a telemetry stream without batches this long is ended"
+    )
+    telemetry_future_s: int = Field(
+        120, ge=1, le=3600, description="samples may be this far ahead of the server clock"
+    )
+    telemetry_past_s: int = Field(
+        7 * 86400, ge=60, le=90 * 86400, description="samples may be this old (phone buffers)"
+    )
+    telemetry_signal_lost_s: float = Field(
+        5.0, ge=0.5, le=600, description="no heart rate this long while streaming: signal lost"
+    )
     in_process_worker_threads: int = Field(2, ge=1, le=32)
     jobs_heartbeat_timeout_s: int = Field(
         15, ge=5, le=600, description="Redis broker: a worker silent this long is dead"

@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "fithub.core.devices.imports.models",
     "fithub.core.media.models",
     "fithub.core.notifications.models",
+    "fithub.core.telemetry.models",
 ]
 
 

@@ -9,11 +9,13 @@ FithubError                   500 internal_error
  ├── PushUnverified           401 push_unverified          [devices]
  ├── Forbidden                403 forbidden
  ├── NotFound                 404 not_found
+ │    └── NotWatchable        404 not_watchable            [telemetry]
  ├── MethodNotAllowed         405 method_not_allowed
  ├── Conflict                 409 conflict
  ├── PayloadTooLarge          413 payload_too_large
  ├── UnsupportedMediaType     415 unsupported_media_type
  ├── ValidationFailed         422 validation_failed
+ │    └── BatchRejected       422 batch_rejected           [telemetry]
  ├── ProviderNotSupported     422 provider_not_supported   [devices]
  ├── RateLimited              429 rate_limited
  ├── VendorFailed             502 provider_error           [devices]

@@ -35,6 +35,7 @@ JOB_MODULES: tuple[str, ...] = (
     "fithub.core.media.jobs",
     "fithub.core.notifications.jobs",
     "fithub.core.recovery",
+    "fithub.core.telemetry.jobs",
     "fithub.streaming.jobs",
 )
 QUEUE = "fithub"

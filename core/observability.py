@@ -83,6 +83,23 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
+        self.telemetry_batches = Counter(
+            "fithub_telemetry_batches_total",
+            "Live telemetry batches by outcome (stored, duplicate, rejected, gap, conflict)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.telemetry_samples = Counter(
+            "fithub_telemetry_samples_total",
+            "Live telemetry rows stored (samples, RR intervals and positions)",
+            registry=self.registry,
+        )
+        self.telemetry_closes = Counter(
+            "fithub_telemetry_closes_total",
+            "Telemetry sockets closed by the server, by close code",
+            ["code"],
+            registry=self.registry,
+        )
 
         self.stuck = Gauge(
             "fithub_stuck_work",

@@ -33,6 +33,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("coaching.mark_missed_assignments", 3600),
     Schedule("accounts.purge_expired_sessions", 24 * 3600, (7,)),
     Schedule("streaming.finalize_abandoned", 60),
+    Schedule("telemetry.end_abandoned", 60),
     # Take over work whose worker stopped renewing its lease (docs/adr/0009-leases.md).
     Schedule("devices.recover_syncs", SWEEP_EVERY_S),
     Schedule("media.recover_analyses", SWEEP_EVERY_S),
@@ -90,7 +91,9 @@ async def run_scheduler(
             try:
                 if await claim(redis, schedule, slot, namespace):
                     await enqueue(schedule.job, *schedule.args)
-                    log.info("scheduled %s", schedule.job)
+                    # Every few seconds for the sweepers: INFO only for the rarer schedules.
+                    level = logging.INFO if schedule.every_s >= 60 else logging.DEBUG
+                    log.log(level, "scheduled %s", schedule.job)
                 seen[schedule.job] = slot
             except Exception:  # Redis or the broker hiccuped: try again next tick
                 log.exception("could not schedule %s", schedule.job)

@@ -28,6 +28,13 @@ class SampleKind(StrEnum):
     RESPIRATORY_RATE = "respiratory_rate"  # breaths per minute
     SKIN_TEMPERATURE_DELTA = "skin_temperature_delta"  # degrees Celsius from the person's baseline
     STEPS = "steps"  # count in the sample's interval
+    RR_INTERVAL = "rr_interval"  # milliseconds between two heart beats, timed at the second beat
+    POWER = "power"  # watts
+    CYCLING_CADENCE = "cycling_cadence"  # crank revolutions per minute
+    CYCLING_SPEED = "cycling_speed"  # metres per second
+    RUNNING_SPEED = "running_speed"  # metres per second
+    RUNNING_CADENCE = "running_cadence"  # steps per minute
+    SKIN_TEMPERATURE = "skin_temperature"  # degrees Celsius
 
 
 SAMPLE_UNITS: dict[SampleKind, str] = {
@@ -37,6 +44,13 @@ SAMPLE_UNITS: dict[SampleKind, str] = {
     SampleKind.RESPIRATORY_RATE: "breaths/min",
     SampleKind.SKIN_TEMPERATURE_DELTA: "°C",
     SampleKind.STEPS: "count",
+    SampleKind.RR_INTERVAL: "ms",
+    SampleKind.POWER: "W",
+    SampleKind.CYCLING_CADENCE: "rpm",
+    SampleKind.CYCLING_SPEED: "m/s",
+    SampleKind.RUNNING_SPEED: "m/s",
+    SampleKind.RUNNING_CADENCE: "steps/min",
+    SampleKind.SKIN_TEMPERATURE: "°C",
 }
 
 

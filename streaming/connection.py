@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 import time
 import uuid
@@ -21,10 +20,10 @@ import numpy as np
 from pydantic import ValidationError
 
 from fithub.core.errors import FithubError
-from fithub.core.problems import problem_body
 from fithub.streaming import protocol as p
 from fithub.streaming.coordinator import LiveCoordinator, finalize, session_ttl
 from fithub.streaming.frames import LatestSlot
+from fithub.streaming.socket import Closing, JsonSocket
 from fithub.vision.auto import create_counter
 from fithub.vision.landmarks import PoseFrame
 from fithub.vision.pose import ImageDecodeError
@@ -35,20 +34,17 @@ log = logging.getLogger("fithub.streaming")
 RESUME_GAP_MS = 1000 / 30
 
 
-class Closing(Exception):
-    """Close the socket with ``code`` and ``reason``."""
+class LiveConnection(JsonSocket):
+    """One live camera socket (the shared socket rules are :class:`JsonSocket`'s)."""
 
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
+    path = "/ws/v1/live"
+    subprotocol = p.SUBPROTOCOL
+    messages = p.client_message
+    bad_message_detail = "The message does not follow the live protocol."
 
-
-class LiveConnection:
     def __init__(self, coordinator: LiveCoordinator, socket: Any) -> None:
+        super().__init__(coordinator.runtime, coordinator.limits, socket)
         self.coordinator = coordinator
-        self.ws = socket
-        self.limits = coordinator.limits
-        self.user_id: int | None = None
         self.state: dict[str, Any] | None = None
         self.counter: Any = None
         self.rep_offset = 0
@@ -56,33 +52,9 @@ class LiveConnection:
         self.resumed_at_ms: float | None = None
         self.clock0 = time.monotonic()
         self.slot: LatestSlot[bytes | PoseFrame] = LatestSlot()
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(self.limits.outbox_size)
-        self.tokens = self.limits.burst
-        self.refilled = time.monotonic()
-        self.bad_messages = 0
         self.stopped = False
         self.frames_failed = 0
         self.analyser: asyncio.Task[None] | None = None
-
-    # -- sending -------------------------------------------------------------------------------
-
-    def emit(self, message: dict[str, Any]) -> None:
-        """Queue a message for the client; a client whose outbox is full is too slow and is cut."""
-        try:
-            self.outbox.put_nowait(json.dumps(message, default=str))
-        except asyncio.QueueFull as exc:
-            raise Closing(p.CLOSE_POLICY, "client is not reading its events") from exc
-
-    def error(
-        self, status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None
-    ) -> None:
-        problem = problem_body(status, code, detail, instance="/ws/v1/live", errors=errors)
-        problem["problem_type"] = problem.pop("type")  # "type" names the message
-        self.emit(p.event("error", **problem))
-
-    async def _sender(self) -> None:
-        while (message := await self.outbox.get()) is not None:
-            await self.ws.send(message)
 
     # -- the connection ----------------------------------------------------------------------
 
@@ -92,7 +64,8 @@ class LiveConnection:
         receiver: asyncio.Task[None] | None = None
         close: Closing | None = None
         try:
-            await self._accept_and_authenticate()
+            self.user_id = await self._accept_and_authenticate()
+            self.emit(p.event("ready", user_id=self.user_id, protocol=p.SUBPROTOCOL))
             sender = asyncio.create_task(self._sender())
             self.analyser = asyncio.create_task(self._analyse())
             receiver = asyncio.create_task(self._receive_loop())
@@ -129,68 +102,6 @@ class LiveConnection:
             if close is not None:
                 await self._close(close.code, close.reason)
 
-    async def _drain(self, sender: asyncio.Task[None]) -> None:
-        try:
-            self.outbox.put_nowait(None)
-            await asyncio.wait_for(sender, timeout=5)
-        except (asyncio.QueueFull, TimeoutError, Exception):
-            sender.cancel()
-
-    async def _close(self, code: int, reason: str) -> None:
-        """Send the close frame, then drop what the client still sends until its close frame.
-
-        hypercorn hands messages to the app through a small queue that nobody reads once the
-        handler has returned: a client still sending (a flood, frames in flight after ``stop``)
-        would block hypercorn before it sees the client's close, and the connection would hang
-        open. Quart cancels this handler when the client's close arrives.
-        """
-        try:
-            await self.ws.close(code, reason)
-            async with asyncio.timeout(self.limits.close_drain_s):
-                while True:
-                    await self.ws.receive()
-        except Exception:  # the peer is gone, or never closed: hypercorn cleans up
-            pass
-
-    async def _accept_and_authenticate(self) -> None:
-        requested = list(getattr(self.ws, "requested_subprotocols", []) or [])
-        token = next(
-            (s[len(p.BEARER_PREFIX) :] for s in requested if s.startswith(p.BEARER_PREFIX)), None
-        )
-        await self.ws.accept(subprotocol=p.SUBPROTOCOL if p.SUBPROTOCOL in requested else None)
-        if token is None:
-            try:
-                first = await asyncio.wait_for(
-                    self.ws.receive(), timeout=self.limits.auth_timeout_s
-                )
-            except TimeoutError as exc:
-                raise Closing(
-                    p.CLOSE_AUTH_TIMEOUT, "authenticate first: send {type: auth, token}"
-                ) from exc
-            try:
-                message = p.client_message.validate_json(first) if isinstance(first, str) else None
-            except ValidationError:
-                message = None
-            if not isinstance(message, p.Auth):
-                raise Closing(p.CLOSE_UNAUTHORIZED, "the first message must be {type: auth, token}")
-            token = message.token
-        try:
-            user, _ = await self.coordinator.runtime.accounts.authenticate(token)
-        except FithubError as exc:
-            raise Closing(p.CLOSE_UNAUTHORIZED, exc.detail[:120]) from exc
-        self.user_id = user.id
-        self.emit(p.event("ready", user_id=user.id, protocol=p.SUBPROTOCOL))
-
-    def _spend_token(self) -> None:
-        now = time.monotonic()
-        self.tokens = min(
-            self.limits.burst, self.tokens + (now - self.refilled) * self.limits.messages_per_second
-        )
-        self.refilled = now
-        if self.tokens < 1:
-            raise Closing(p.CLOSE_POLICY, "too many messages")
-        self.tokens -= 1
-
     async def _receive_loop(self) -> None:
         while not self.stopped:
             try:
@@ -215,19 +126,9 @@ class LiveConnection:
             try:
                 message = p.client_message.validate_json(raw)
             except ValidationError as exc:
-                self._bad_message(exc)
+                self.bad_message(exc)
                 continue
             await self._handle(message)
-
-    def _bad_message(self, exc: ValidationError) -> None:
-        self.bad_messages += 1
-        errors = [
-            {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_input=False)
-        ][:10]
-        self.error(400, "bad_message", "The message does not follow the live protocol.", errors)
-        if self.bad_messages >= self.limits.bad_messages_before_close:
-            raise Closing(p.CLOSE_BAD_REQUEST, "too many malformed messages")
 
     async def _handle(self, message: Any) -> None:
         if isinstance(message, p.Start):
@@ -248,7 +149,7 @@ class LiveConnection:
         elif isinstance(message, p.Stop):
             await self._stop()
         elif isinstance(message, p.Ping):
-            self.emit(p.event("pong", t=time.time()))
+            self.pong()
         elif isinstance(message, p.Auth):
             self.error(409, "already_authenticated", "This socket is already authenticated.")
 
@@ -423,6 +324,7 @@ class LiveConnection:
 
     async def _analyse(self) -> None:
         last_state = time.monotonic()
+        anchored = False  # this socket's clock is tied to wall-clock time at its first frame
         while (item := await self.slot.take()) is not None:
             try:
                 frame = await self._pose(item)
@@ -434,6 +336,10 @@ class LiveConnection:
             if frame is not None:
                 if self.state is not None:
                     self.state["t_ms"] = max(float(self.state.get("t_ms", 0.0)), frame.t_ms)
+                    if not anchored:  # [session ms, epoch ms at session ms 0] (streaming/sets.py)
+                        anchor = [frame.t_ms, round(time.time() * 1000 - frame.t_ms, 1)]
+                        self.state.setdefault("anchors", []).append(anchor)
+                        anchored = True
                 for event in self.counter.update(frame):
                     await self._deliver(event)
                 if self.state and self.state.get("send_pose"):

@@ -234,3 +234,21 @@ def chest_up(frame: PoseFrame) -> float:
     normal = np.cross(down_spine, across)
     norm = float(np.linalg.norm(normal))
     return -float(normal[1]) / norm if norm > 1e-9 else math.nan
+
+
+def side_lunge(frame: PoseFrame) -> float:
+    """How much one knee is bent more than the other, degrees, in a wide sideways stance.
+
+    The difference of the knee angles (3D), counted only while the feet are wide apart along the
+    hips' axis (:func:`sideways_stance`, :func:`feet_apart`): a lateral lunge bends one knee over a
+    side step and keeps the other leg straight (~90 degrees), a wide squat bends both alike (~0), a
+    jumping jack neither. 0 in any other stance (a forward lunge, standing); NaN without world
+    landmarks.
+    """
+    sideways, apart = sideways_stance(frame), feet_apart(frame)
+    if frame.world is None or not math.isfinite(apart):
+        return math.nan
+    wide = ramp(sideways, 0.5, 0.8) * ramp(apart, 0.6, 0.9)
+    left = angle_at(frame, L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE)
+    right = angle_at(frame, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE)
+    return wide * abs(left - right) if wide > 0 else 0.0

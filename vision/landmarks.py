@@ -115,6 +115,23 @@ class PoseFrame:
         """Whether a pose was found in this frame."""
         return bool(np.isfinite(self.landmarks[:, :2]).any())
 
+    @property
+    def present(self) -> bool:
+        """Whether a person is really in view: a pose was found and some of the torso is visible.
+
+        Pose models can report landmarks with visibility ~0 when there is no one to see (a black
+        or empty frame at the start of a stream): such frames carry no measurement.
+        """
+        if not self.detected:
+            return False
+        torso = (
+            Landmark.LEFT_SHOULDER,
+            Landmark.RIGHT_SHOULDER,
+            Landmark.LEFT_HIP,
+            Landmark.RIGHT_HIP,
+        )
+        return max(self.visibility(i) for i in torso) >= MIN_VISIBILITY
+
     def xy(self, index: int) -> FloatArray:
         """Aspect-corrected image position of one landmark, in frame heights (y down)."""
         return cast(FloatArray, self._xy[index])

@@ -172,7 +172,7 @@ class RepCounter:
     def update(self, frame: PoseFrame) -> list[VisionEvent]:
         """Take one frame; returns the events it caused (a rep, cues), usually none."""
         self.last_t_ms = t = frame.t_ms
-        if frame.detected:
+        if frame.present:  # not an empty, black or unseen frame (visibility ~0 everywhere)
             self.body.update(frame)
             measure = self.exercise.measure(frame, self.body)
         else:

@@ -122,6 +122,7 @@ class CoachingRelation(Model):
     share_workouts = fields.BooleanField(default=True)
     share_body_metrics = fields.BooleanField(default=False)
     share_goals = fields.BooleanField(default=True)
+    share_live = fields.BooleanField(default=False, description="live telemetry while streaming")
     message = fields.CharField(max_length=500, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     responded_at = fields.DatetimeField(null=True)

@@ -54,6 +54,7 @@ class ShareFlags(Strict):
     workouts: bool = True
     body_metrics: bool = False
     goals: bool = True
+    live: bool = Field(False, description="live telemetry (heart rate, power...) while streaming")
 
 
 class ShareUpdate(Strict):
@@ -62,6 +63,7 @@ class ShareUpdate(Strict):
     workouts: bool | None = None
     body_metrics: bool | None = None
     goals: bool | None = None
+    live: bool | None = None
 
 
 class InvitationCreate(Strict):

@@ -44,6 +44,7 @@ def share_flags(relation: CoachingRelation) -> ShareFlags:
         workouts=relation.share_workouts,
         body_metrics=relation.share_body_metrics,
         goals=relation.share_goals,
+        live=relation.share_live,
     )
 
 
@@ -52,6 +53,7 @@ def _share_columns(flags: ShareFlags) -> dict[str, bool]:
         "share_workouts": flags.workouts,
         "share_body_metrics": flags.body_metrics,
         "share_goals": flags.goals,
+        "share_live": flags.live,
     }
 
 

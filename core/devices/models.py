@@ -230,6 +230,24 @@ class DeviceSample(DeviceRecord):
         indexes = (("user_id", "kind", "time"),)
 
 
+class DevicePosition(DeviceRecord):
+    """A position fix (GPS) at one instant, from a phone streaming live or a device vendor."""
+
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fithub.User", related_name="device_positions", on_delete=fields.CASCADE
+    )
+    time = fields.DatetimeField()
+    latitude = fields.FloatField(description="degrees north, WGS 84")
+    longitude = fields.FloatField(description="degrees east, WGS 84")
+    altitude_m = fields.FloatField(null=True)
+    accuracy_m = fields.FloatField(null=True, description="horizontal accuracy radius")
+
+    class Meta:
+        table = "device_positions"
+        unique_together = (("user", "provider", "external_id"),)
+        indexes = (("user_id", "time"),)
+
+
 class DeviceSleepSession(DeduplicatedDeviceRecord):
     """A night or a nap from a device vendor, with its sleep stages."""
 

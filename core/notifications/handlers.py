@@ -21,6 +21,7 @@ from fithub.core.accounts.models import User
 from fithub.core.events.models import DomainEvent
 from fithub.core.exercises.models import Exercise
 from fithub.core.notifications.inbox import Cause
+from fithub.core.telemetry.models import AlertCondition, TelemetryAlertRule
 from fithub.core.workouts.models import PersonalRecord, RecordKind, WorkoutSet
 
 #: Share of the standing e1RM record a workout's best must reach to call a PR "within reach".
@@ -139,6 +140,38 @@ async def _within_reach(conn: BaseDBAsyncClient, event: DomainEvent) -> list[tup
     return found
 
 
+async def _telemetry_alert(conn: BaseDBAsyncClient, event: DomainEvent) -> list[tuple[int, Cause]]:
+    """A live alert rule fired: once per rule and firing time, with the rule's threshold."""
+    payload = event.payload
+    rule_id = payload.get("rule_id")
+    if event.user_id is None or not isinstance(rule_id, int):
+        return []
+    rule = await TelemetryAlertRule.get_or_none(id=rule_id, user_id=event.user_id, using_db=conn)
+    condition = payload.get("condition") or (rule.condition.value if rule else None)
+    limit = None
+    if rule is not None:
+        limit = rule.zone if condition == AlertCondition.ABOVE_ZONE else rule.bpm
+    context = {
+        "rule_id": rule_id,
+        "stream_id": payload.get("stream_id"),
+        "rule_name": payload.get("name") or (rule.name if rule else None) or None,
+        "condition": condition,
+        "limit": limit,
+        "bpm": payload.get("bpm"),
+        "zone": payload.get("zone"),
+        "duration_s": payload.get("duration_s"),
+        "fired_at": payload.get("t"),
+    }
+    fired = payload.get("t") or event.created_at.isoformat()
+    cause = Cause(
+        "telemetry.alert",
+        context,
+        dedup_key=f"telemetry-alert:{rule_id}:{str(fired)[:64]}",
+        event_id=event.id,
+    )
+    return [(event.user_id, cause)]
+
+
 HANDLERS: dict[str, Handler] = {
     "record.achieved": _to_owner,
     "goal.achieved": _to_owner,
@@ -148,6 +181,7 @@ HANDLERS: dict[str, Handler] = {
     "assignment.created": _to_client,
     "assignment.missed": _to_client,
     "workout.completed": _within_reach,
+    "telemetry.alert": _telemetry_alert,
 }
 
 

@@ -51,6 +51,11 @@ KINDS: dict[str, Kind] = {
         Kind("assignment.missed", "An assigned workout was missed.", ("inapp",)),
         Kind("summary.weekly", "Your week in training.", ("email",), reminder=True),
         Kind(
+            "telemetry.alert",
+            "A live heart-rate alert of yours fired during a workout.",
+            ("inapp", "push"),
+        ),
+        Kind(
             "webhook.disabled",
             "A webhook endpoint of yours was disabled after failing for days.",
             ("inapp", "email"),

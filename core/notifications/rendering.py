@@ -62,6 +62,9 @@ _OWN_KEYS: dict[str, tuple[str, ...]] = {
     # workouts and records counted, volume_kg lifted, in the week starting week_start (a day)
     "summary.weekly": ("workouts", "volume_kg", "records", "week_start"),
     "webhook.disabled": ("url",),  # url: the endpoint that was switched off
+    # a live alert rule fired: its name, condition (TelemetryAlertRule), limit (the rule's zone or
+    # bpm), the rate and zone when it fired, how long it held (s), fired_at an ISO 8601 instant
+    "telemetry.alert": ("rule_name", "condition", "limit", "bpm", "zone", "duration_s", "fired_at"),
     "account.verify_email": (),
     "account.signup_attempt": (),  # action_url: a password reset link
     "account.password_reset": ("expires_at",),  # expires_at: ISO 8601 instant

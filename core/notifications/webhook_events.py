@@ -142,6 +142,22 @@ CATALOGUE: dict[str, EventType] = {
             sources=("live.session.completed",),
         ),
         EventType(
+            "telemetry.alert",
+            "A live heart-rate alert rule of the user fired during a telemetry stream.",
+            {
+                "rule_id": _INT,
+                "name": _STR,
+                "condition": {"enum": ["above_zone", "below_rate", "above_rate", "signal_lost"]},
+                "stream_id": _INT,
+                "bpm": {"type": ["number", "null"]},
+                "zone": {"type": ["integer", "null"]},
+                "duration_s": _INT,
+                "t": _TIME,
+            },
+            ("user_id", "rule_id", "condition", "stream_id"),
+            sources=("telemetry.alert",),
+        ),
+        EventType(
             "notification.created",
             "A notification was made for the user.",
             {"notification_id": _INT, "kind": _STR, "title": _STR},

@@ -31,6 +31,20 @@ def derived(reps: int | None, kg: float | None) -> dict[str, float | None]:
     }
 
 
+#: Set columns taken as they are sent, when the input has them.
+OPTIONAL_COLUMNS = (
+    "rpe",
+    "heart_rate",
+    "heart_rate_peak",
+    "heart_rate_recovery_bpm",
+    "time_under_tension_s",
+    "is_warmup",
+    "is_failure",
+    "form_score",
+    "custom",
+)
+
+
 def set_columns(data: Any, units: UnitSystem, *, completed_default: bool = True) -> dict[str, Any]:
     """Stored columns for a set given as SetFields/TemplateSet (weight/distance in user units)."""
     kg = weight_kg(data.weight, data.weight_unit, units)
@@ -43,7 +57,7 @@ def set_columns(data: Any, units: UnitSystem, *, completed_default: bool = True)
         "rest_s": getattr(data, "rest_s", None),
         **derived(reps, kg),
     }
-    for name in ("rpe", "heart_rate", "is_warmup", "is_failure", "form_score", "custom"):
+    for name in OPTIONAL_COLUMNS:
         if hasattr(data, name):
             columns[name] = getattr(data, name)
     explicit = "completed" in getattr(data, "model_fields_set", set())

@@ -106,6 +106,11 @@ class WorkoutSet(Model):
     distance_m = fields.FloatField(null=True)
     rpe = fields.FloatField(null=True)
     heart_rate = fields.SmallIntField(null=True)
+    heart_rate_peak = fields.SmallIntField(null=True)
+    heart_rate_recovery_bpm = fields.SmallIntField(
+        null=True, description="drop from the sets end to the end of the rest after it"
+    )
+    time_under_tension_s = fields.FloatField(null=True)
     rest_s = fields.IntField(null=True)
     is_warmup = fields.BooleanField(default=False)
     is_failure = fields.BooleanField(default=False)
@@ -212,6 +217,7 @@ class RecordKind(StrEnum):
     LONGEST_DISTANCE = "longest_distance"
     LONGEST_DURATION = "longest_duration"
     FASTEST_PACE = "fastest_pace"  # seconds per km, lower is better
+    MAX_REPS = "max_reps"  # most reps in one set of a bodyweight exercise (no added weight)
 
 
 class PersonalRecord(Model):

@@ -2,7 +2,8 @@
 
 Records are kept as history: a new row each time a best is beaten, with the value it beat. The
 first logged value of a kind is a record too (``previous_value`` null). Warm-ups and sets not
-completed never count. Kinds and their rules are documented on :class:`RecordKind`.
+completed never count. Kinds and their rules are documented on :class:`RecordKind`; ``max_reps``
+counts sets of a bodyweight exercise (see :data:`BODYWEIGHT_TYPE`) without added weight.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from fithub.core.sql import Params
 from fithub.core.workouts.models import PersonalRecord, RecordKind
 
 MIN_PACE_DISTANCE_M = 400.0  # shorter efforts give meaningless paces
+#: An exercise is "bodyweight" (your body is the load: push-ups, pull-ups, lunges) when its type
+#: or its equipment says so; only its sets without added weight count for ``max_reps``.
+BODYWEIGHT_TYPE = "bodyweight"
+BODYWEIGHT_EQUIPMENT = "bodyweight"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ async def _previous_bests(conn: BaseDBAsyncClient, facts: LoggedSetFacts) -> dic
                    AS longest_duration,
                MAX(CASE WHEN kind = {kind[RecordKind.MAX_REPS_AT_WEIGHT]} AND weight_kg = {weight}
                         THEN value END) AS reps_at_weight,
+               MAX(CASE WHEN kind = {kind[RecordKind.MAX_REPS]} THEN value END) AS max_reps,
                MIN(CASE WHEN kind = {kind[RecordKind.FASTEST_PACE]} THEN value END) AS fastest_pace,
                MAX(CASE WHEN kind = {kind[RecordKind.MAX_SESSION_VOLUME]} AND workout_id <> {workout}
                         THEN value END) AS best_session_volume,
@@ -62,7 +68,10 @@ async def _previous_bests(conn: BaseDBAsyncClient, facts: LoggedSetFacts) -> dic
                         THEN id END) AS session_record_id,
                (SELECT SUM(volume_kg) FROM workout_sets
                  WHERE workout_id = {workout} AND exercise_id = {exercise} AND id <> {this_set}
-                   AND is_warmup = FALSE AND completed = TRUE) AS session_volume_before
+                   AND is_warmup = FALSE AND completed = TRUE) AS session_volume_before,
+               (SELECT COUNT(*) FROM exercises
+                 WHERE id = {exercise} AND (type = {p(BODYWEIGHT_TYPE)}
+                       OR equipment = {p(BODYWEIGHT_EQUIPMENT)})) AS bodyweight
           FROM personal_records
          WHERE user_id = {user} AND exercise_id = {exercise}
     """
@@ -99,6 +108,8 @@ async def detect_records(conn: BaseDBAsyncClient, facts: LoggedSetFacts) -> list
                 _float(bests.get("reps_at_weight")),
                 weight=facts.weight_kg,
             )
+        elif bests.get("bodyweight"):  # no weight (or 0): most reps of a bodyweight exercise
+            beats(RecordKind.MAX_REPS, float(facts.reps), _float(bests.get("max_reps")))
     beats(RecordKind.BEST_E1RM, facts.e1rm_kg, _float(bests.get("best_e1rm")))
     beats(RecordKind.LONGEST_DISTANCE, facts.distance_m, _float(bests.get("longest_distance")))
     beats(

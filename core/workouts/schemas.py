@@ -49,6 +49,11 @@ def _ordered(*pairs: tuple[str, datetime | None, str, datetime | None]) -> None:
             raise ValueError(f"{second_name} must not be before {first_name}")
 
 
+def _peak_check(average: int | None, peak: int | None) -> None:
+    if average is not None and peak is not None and peak < average:
+        raise ValueError("heart_rate_peak must not be below heart_rate (the average)")
+
+
 class SetFields(Strict):
     """The measurable parts of a set. Weight and distance are in the user's units unless named."""
 
@@ -59,13 +64,25 @@ class SetFields(Strict):
     distance: float | None = Field(None, ge=0, le=1_000_000)
     distance_unit: DistanceUnitIn | None = None
     rpe: float | None = Field(None, ge=1, le=10)
-    heart_rate: int | None = Field(None, ge=20, le=250)
+    heart_rate: int | None = Field(None, ge=20, le=250, description="average bpm during the set")
+    heart_rate_peak: int | None = Field(None, ge=20, le=250, description="highest bpm in the set")
+    heart_rate_recovery_bpm: int | None = Field(
+        None, ge=-230, le=230, description="bpm drop from the set's end to the end of its rest"
+    )
+    time_under_tension_s: float | None = Field(
+        None, ge=0, le=86_400, description="seconds the reps themselves took"
+    )
     rest_s: int | None = Field(None, ge=0, le=3600)
     is_warmup: bool = False
     is_failure: bool = False
     completed: bool = True
     form_score: float | None = Field(None, ge=0, le=1)
     custom: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=20)
+
+    @model_validator(mode="after")
+    def _peak_not_below_average(self) -> SetFields:
+        _peak_check(self.heart_rate, self.heart_rate_peak)
+        return self
 
 
 class SetCreate(SetFields):
@@ -99,10 +116,18 @@ class SetUpdate(Strict):
     distance_unit: DistanceUnitIn | None = None
     rpe: float | None = Field(None, ge=1, le=10)
     heart_rate: int | None = Field(None, ge=20, le=250)
+    heart_rate_peak: int | None = Field(None, ge=20, le=250)
+    heart_rate_recovery_bpm: int | None = Field(None, ge=-230, le=230)
+    time_under_tension_s: float | None = Field(None, ge=0, le=86_400)
     rest_s: int | None = Field(None, ge=0, le=3600)
     is_warmup: bool | None = None
     is_failure: bool | None = None
     completed: bool | None = None
+
+    @model_validator(mode="after")
+    def _peak_not_below_average(self) -> SetUpdate:
+        _peak_check(self.heart_rate, self.heart_rate_peak)
+        return self
 
 
 class EntryCreate(Strict):
@@ -215,7 +240,12 @@ class SetOut(BaseModel):
     distance: float | None
     distance_unit: str
     rpe: float | None
-    heart_rate: int | None
+    heart_rate: int | None = Field(description="average bpm during the set")
+    heart_rate_peak: int | None = Field(None, description="highest bpm during the set")
+    heart_rate_recovery_bpm: int | None = Field(
+        None, description="bpm drop from the set's end to the end of its rest (at most 60 s)"
+    )
+    time_under_tension_s: float | None = Field(None, description="seconds the reps took")
     rest_s: int | None
     is_warmup: bool
     is_failure: bool

@@ -16,7 +16,13 @@ from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound, ValidationFailed
 from fithub.core.exercises.services import visible_exercises
 from fithub.core.sql import Params, dialect
-from fithub.core.workouts.inputs import derived, distance_m, set_columns, weight_kg
+from fithub.core.workouts.inputs import (
+    OPTIONAL_COLUMNS,
+    derived,
+    distance_m,
+    set_columns,
+    weight_kg,
+)
 from fithub.core.workouts.models import (
     PersonalRecord,
     RecordKind,
@@ -121,12 +127,7 @@ _SET_COLUMNS = (
     "rest_s",
     "e1rm_kg",
     "volume_kg",
-    "rpe",
-    "heart_rate",
-    "is_warmup",
-    "is_failure",
-    "form_score",
-    "custom",
+    *OPTIONAL_COLUMNS,
     "completed",
     "created_at",
 )

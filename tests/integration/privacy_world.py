@@ -3,9 +3,11 @@ and read-only access to the live server's database to look for what deletion lef
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
 
 from tests.conftest import Account, sign_up
 from tests.support import FithubServer
@@ -20,7 +23,7 @@ from tests.support import FithubServer
 V1 = "/api/v1"
 USER_ID_COLUMN = re.compile(r"(^|_)(user|owner|trainer|client|actor|subject|by)_id$")
 #: Parts of the world a test may leave out (the exercises and the training are always there).
-PARTS = ("coaching", "goals", "body metrics", "notifications")
+PARTS = ("coaching", "goals", "body metrics", "notifications", "telemetry")
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -240,7 +243,31 @@ async def build_world(
         world.skipped["videos"] = "left out by the test"
     if "notifications" in parts:
         await delivered_inbox(api, alice)
+    if "telemetry" in parts:
+        await live_telemetry(api, alice)
     return world
+
+
+async def live_telemetry(api: httpx.AsyncClient, who: Account) -> None:
+    """A heart-rate profile, an alert rule and a short stream with a heart rate and a GPS fix."""
+    await call(api, who, "PUT", "/telemetry/heart-rate-profile", 200,
+               json={"max_bpm": 190, "resting_bpm": 55})  # fmt: skip
+    await call(api, who, "POST", "/telemetry/alerts", 201,
+               json={"condition": "above_rate", "bpm": 180, "duration_s": 30})  # fmt: skip
+    url = str(api.base_url).replace("http://", "ws://", 1).rstrip("/") + "/ws/v1/telemetry"
+    t = int(time.time() * 1000) - 60_000
+    batch = {"type": "batch", "seq": 0, "samples": [
+        {"kind": "heart_rate", "t": t, "value": 120, "rr_ms": [500]},
+        {"kind": "position", "t": t, "lat": 52.52, "lon": 13.40, "accuracy_m": 5},
+    ]}  # fmt: skip
+    protocols = ["fithub.telemetry.v1", f"bearer.{who.access_token}"]
+    async with connect(url, subprotocols=protocols) as ws:  # type: ignore[arg-type]
+        await ws.send(json.dumps({"type": "start", "device": {"id": "privacy-strap"}}))
+        await ws.send(json.dumps(batch))
+        await ws.send(json.dumps({"type": "stop"}))
+        async with asyncio.timeout(30):
+            while json.loads(await ws.recv()).get("type") != "ended":
+                pass
 
 
 async def notification_settings(api: httpx.AsyncClient, who: Account) -> None:

@@ -13,6 +13,7 @@ from fithub.vision.features import (
     knee_split,
     ramp,
     side_angle,
+    side_lunge,
     standing,
     torso_inclination,
 )
@@ -29,6 +30,19 @@ def split_drop(hip_drop: float, knee_asymmetry: float) -> float:
     does both, so shuffling between reps stays small next to real reps.
     """
     return math.sqrt(max(0.0, hip_drop) * max(0.0, knee_asymmetry))
+
+
+#: A knee bent this many degrees more than the other counts as a split of one leg length: the bent
+#: knee and straight leg of a lateral lunge (~90 degrees apart) are worth half a leg, as much as a
+#: forward lunge's knees at different heights.
+BEND_PER_LEG = 180.0
+
+
+def leg_asymmetry(knee_asymmetry: float, side_lunge: float) -> float:
+    """How differently the legs are placed, in leg lengths: knees at different heights (forward,
+    reverse and walking lunges) or one knee bent and the other straight (lateral lunges)."""
+    parts = [x for x in (knee_asymmetry, side_lunge / BEND_PER_LEG) if math.isfinite(x)]
+    return max(parts) if parts else math.nan
 
 
 class Lunge(ExerciseModel):
@@ -50,9 +64,11 @@ class Lunge(ExerciseModel):
             "torso_lean": torso,
             "knee_asymmetry": knee_asymmetry(frame, leg),
             "knee_split": knee_split(frame, leg),
+            "side_lunge": side_lunge(frame),
             "front_knee_angle": left if front == "left" else right,
         }
-        signal = split_drop(hip_drop(frame, leg, body.segment("shin")), form["knee_asymmetry"])
+        asymmetry = leg_asymmetry(form["knee_asymmetry"], form["side_lunge"])
+        signal = split_drop(hip_drop(frame, leg, body.segment("shin")), asymmetry)
         return Measure(signal, standing(frame), form, side=front)
 
     def assess(self, rep: RepSummary) -> list[Cue]:
@@ -79,6 +95,8 @@ class Lunge(ExerciseModel):
         return []
 
     def match(self, rep: RepSummary) -> float:
-        # A split stance at the bottom (one knee far lower than the other): a lunge, not a squat.
-        split = rep.bottom.get("knee_split", math.nan)
-        return rep.posture * ramp(split, 0.1, 0.25)
+        # At the bottom, a split stance (one knee far lower than the other) or a side step (one
+        # knee bent, the other leg straight, knees level): a lunge, not a squat.
+        split = ramp(rep.bottom.get("knee_split", math.nan), 0.1, 0.25)
+        side_step = ramp(rep.bottom.get("side_lunge", math.nan), 35.0, 60.0)
+        return rep.posture * max(split, side_step)

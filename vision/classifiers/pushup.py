@@ -66,8 +66,25 @@ def _support(frame: PoseFrame) -> float:
     return mean_visible(frame, values, ARM) if values else 1.0
 
 
+def _world_lowered(frame: PoseFrame) -> float:
+    """1 - the shoulders' height above the hands in arm lengths, from world landmarks (else NaN).
+
+    Metric and 3D, so an arm pointing at the camera (a push-up filmed head-on, hands on a box) is
+    not foreshortened, as its image length is until the person has bent their elbows.
+    """
+    values: dict[Side, float] = {}
+    for side in ("left", "right"):
+        joints = SIDES[side]
+        shoulder, wrist = frame.world_xyz(joints["shoulder"]), frame.world_xyz(joints["wrist"])
+        arm = world_arm_length(frame, side)
+        if shoulder is not None and wrist is not None and arm > 0:
+            values[side] = 1.0 - float(wrist[1] - shoulder[1]) / arm
+    return mean_visible(frame, values, ARM) if values else math.nan
+
+
 class PushUp(ExerciseModel):
-    """Counts push-ups by the shoulders' height above the hands, in arm lengths (any view)."""
+    """Counts push-ups by the shoulders' height above the hands, in arm lengths (any view; flat,
+    incline, decline or on the knees)."""
 
     name: ClassVar[str] = "pushup"
     display_name: ClassVar[str] = "Push-up"
@@ -82,7 +99,8 @@ class PushUp(ExerciseModel):
                 joints = SIDES[side]
                 drop = frame.xy(joints["wrist"])[1] - frame.xy(joints["shoulder"])[1]
                 lowered[side] = 1.0 - float(drop) / arm
-        signal = mean_visible(frame, lowered, ARM)
+        world = _world_lowered(frame)
+        signal = world if math.isfinite(world) else mean_visible(frame, lowered, ARM)
         incl = torso_inclination(frame)
         # The start position is a plank: body horizontal, hips extended (straight legs, or thighs in
         # line with the body on the knees), hands under the shoulders. A sit-up's lying position
@@ -96,7 +114,13 @@ class PushUp(ExerciseModel):
             side_angle(frame, "right", "shoulder", "hip", "knee"),
         )
         extended = max(ramp(knees, 120.0, 145.0), ramp(hips, 135.0, 155.0))
-        horizontal = ramp(incl, 45.0, 60.0)
+        # Hands on a bench or a box (an incline push-up) hold the body further from horizontal: it
+        # is still a plank while the arms reach out from the body to the support (standing, they
+        # hang along it).
+        reach = max(
+            ramp(side_angle(frame, side, "hip", "shoulder", "wrist"), 50.0, 70.0) for side in SIDES
+        )
+        horizontal = max(ramp(incl, 45.0, 60.0), ramp(incl, 20.0, 35.0) * reach)
         if frame.world is None and math.isfinite(arm) and arm > 0:
             # Image only: a torso much shorter than the arm points at the camera (head-on plank).
             horizontal = max(horizontal, ramp(torso_length(frame) / arm, 0.6, 0.4))

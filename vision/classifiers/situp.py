@@ -44,8 +44,8 @@ class SitUp(ExerciseModel):
 
     name: ClassVar[str] = "situp"
     display_name: ClassVar[str] = "Sit-up"
-    #: Shoulders raised by a quarter of the torso is the least that could be a (crunch) sit-up.
-    min_rom: ClassVar[float] = 0.25
+    #: Shoulders raised by a fifth of the torso is the least that could be a (small) crunch.
+    min_rom: ClassVar[float] = 0.2
 
     def measure(self, frame: PoseFrame, body: BodyScale) -> Measure:
         signal = torso_elevation(frame, body)

@@ -16,6 +16,7 @@ from fithub.vision.features import (
     knee_split,
     ramp,
     side_angle,
+    side_lunge,
     standing,
     torso_inclination,
 )
@@ -40,6 +41,7 @@ class Squat(ExerciseModel):
             "torso_lean": torso,
             "knee_asymmetry": knee_asymmetry(frame, leg),
             "knee_split": knee_split(frame, leg),
+            "side_lunge": side_lunge(frame),
             "feet_spread": feet_spread(frame, leg),
             "feet_apart": feet_apart(frame),
             "knee_angle": min(
@@ -95,4 +97,6 @@ class Squat(ExerciseModel):
         jump = rep.peak.get(key, math.nan) - rep.low.get(key, math.nan)
         planted = ramp(jump, 0.25, 0.12) if math.isfinite(jump) else 1.0
         bent = ramp(rep.bottom.get("knee_angle", math.nan), 140.0, 115.0)
-        return rep.posture * ramp(split, 0.25, 0.1) * planted * bent
+        # Both knees bent alike (a lateral lunge bends one and keeps the other leg straight).
+        alike = ramp(rep.bottom.get("side_lunge", math.nan), 55.0, 35.0)
+        return rep.posture * ramp(split, 0.25, 0.1) * planted * bent * alike

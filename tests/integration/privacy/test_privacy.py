@@ -66,8 +66,14 @@ EXPORTED = {
     "push_tokens",
     "reminders",
     "webhook_endpoints",
+    "device_positions",
+    "telemetry_streams",
+    "telemetry_heart_rate_profiles",
+    "telemetry_alert_rules",
 }
-DEVICE_FILES = {t for t in EXPORTED if t.startswith("device_")}
+# A live stream stores samples and fixes in the device tables (provider live).
+LIVE_FILES = {"device_samples", "device_positions"}
+DEVICE_FILES = {t for t in EXPORTED if t.startswith("device_")} - LIVE_FILES
 FILES_OF_PART = {
     "exercises": {"exercises"},
     "goals": {"goals"},
@@ -81,6 +87,12 @@ FILES_OF_PART = {
         "push_tokens",
         "reminders",
         "webhook_endpoints",
+    },
+    "telemetry": {
+        "telemetry_streams",
+        "telemetry_heart_rate_profiles",
+        "telemetry_alert_rules",
+        *LIVE_FILES,
     },
 }
 

@@ -17,7 +17,7 @@ import pytest
 from fithub.core.accounts.models import User
 from fithub.core.context import ClientInfo
 from fithub.core.exercises.models import Exercise, ExerciseType
-from fithub.core.workouts.live import NOTHING, LiveSet, store_live_set
+from fithub.core.workouts.live import NOTHING, LiveSet, LiveSetPart, store_live_set
 from fithub.core.workouts.models import Workout, WorkoutSet, WorkoutStatus
 from tests.support import in_process_database
 
@@ -102,3 +102,44 @@ async def test_nothing_is_stored_without_reps_a_user_or_a_catalog_exercise(live:
     assert await store_live_set(unknown, CLIENT) == NOTHING  # only catalog exercises count
     assert await Workout.filter(user_id=live.user_id).count() == 0
     assert await WorkoutSet.filter(user_id=live.user_id).count() == 0
+
+
+def two_sets(live: LiveSet) -> LiveSet:
+    """The session split at a rest: 5 push-ups, then 7, each with its heart rate."""
+    first = LiveSetPart(reps=5, duration_s=12, form_score=0.9, time_under_tension_s=7.5,
+                        rest_s=45, heart_rate=120, heart_rate_peak=135,
+                        heart_rate_recovery_bpm=30)  # fmt: skip
+    second = LiveSetPart(reps=7, duration_s=18, form_score=0.85, time_under_tension_s=10.2,
+                         heart_rate=128, heart_rate_peak=150)  # fmt: skip
+    return replace(live, sets=(first, second))
+
+
+async def test_a_session_of_several_sets_stores_each_with_its_numbers_once(live: LiveSet) -> None:
+    session = two_sets(live)
+    stored = await store_live_set(session, CLIENT)
+    rows = await WorkoutSet.filter(workout_id=stored.workout_id).order_by("set_number")
+    assert [(r.reps, r.rest_s, r.heart_rate, r.heart_rate_peak, r.heart_rate_recovery_bpm,
+             r.time_under_tension_s) for r in rows] == [
+        (5, 45, 120, 135, 30, 7.5), (7, None, 128, 150, None, 10.2)]  # fmt: skip
+    assert [r.custom for r in rows] == [
+        {"live_session": live.session_id},
+        {"live_session": live.session_id, "live_set": 2},
+    ]
+    assert stored.set_id == rows[-1].id  # the last set's
+    assert await store_live_set(session, CLIENT) == stored
+    assert await WorkoutSet.filter(user_id=live.user_id).count() == 2
+
+
+async def test_a_retry_into_a_workout_adds_only_the_sets_still_missing(live: LiveSet) -> None:
+    workout = await Workout.create(user_id=live.user_id, name="Upper body",
+                                   status=WorkoutStatus.IN_PROGRESS, started_at=datetime.now(UTC))  # fmt: skip
+    session = replace(two_sets(live), workout_id=workout.id)
+    # an earlier try stored the first set only, then failed
+    first_only = replace(session, sets=session.sets[:1])
+    partial = await store_live_set(first_only, CLIENT)
+    stored = await store_live_set(session, CLIENT)
+    rows = await WorkoutSet.filter(workout_id=workout.id).order_by("set_number")
+    assert [r.reps for r in rows] == [5, 7]
+    assert rows[0].id == partial.set_id and stored.set_id == rows[1].id
+    assert await store_live_set(session, CLIENT) == stored
+    assert await WorkoutSet.filter(workout_id=workout.id).count() == 2

@@ -48,6 +48,8 @@ def _event_calls() -> list[ast.Call]:
     """``p.event("kind", ...)`` (or ``event("kind", ...)``) calls in streaming/*.py."""
     calls = []
     for path in sorted(STREAMING.glob("*.py")):
+        if path.name.startswith("telemetry"):  # docs/telemetry.md: test_telemetry_docs.py
+            continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
@@ -137,7 +139,7 @@ def operation_messages(action: str) -> dict[str, dict[str, Any]]:
     """Messages of the operations with ``action``, by the ``type`` const of their payload."""
     found = {}
     for operation in spec()["operations"].values():
-        if operation["action"] != action:
+        if operation["action"] != action or is_telemetry(operation):
             continue
         for ref in operation["messages"]:
             message = resolve(ref)
@@ -146,6 +148,11 @@ def operation_messages(action: str) -> dict[str, dict[str, Any]]:
             if kind is not None:
                 found[kind] = message
     return found
+
+
+def is_telemetry(operation: dict[str, Any]) -> bool:
+    """An operation of the telemetry channels (checked by test_telemetry_docs.py)."""
+    return str(resolve(operation["channel"])["address"]).startswith("/ws/v1/telemetry")
 
 
 def section(heading: str) -> str:

@@ -52,6 +52,13 @@ SAMPLE: dict[str, Any] = {
     "occurred_at": "2026-12-07T08:00:00Z",
     "device": "Firefox on Linux",
     "ip_address": "203.0.113.9",
+    "rule_name": "Too hard",
+    "condition": "above_zone",
+    "limit": 4,
+    "bpm": 172,
+    "zone": 5,
+    "duration_s": 60,
+    "fired_at": "2026-12-07T08:15:00Z",
 }
 
 
