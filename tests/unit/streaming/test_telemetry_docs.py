@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from fithub.core.config import Settings
 from fithub.core.telemetry import ble, physiology
@@ -29,10 +28,10 @@ from fithub.streaming import telemetry, telemetry_watch
 from fithub.streaming import telemetry_protocol as tp
 from fithub.streaming.coordinator import LiveLimits
 from fithub.streaming.routes import TELEMETRY_MAX_MESSAGE_BYTES
+from tests.unit.streaming.test_protocol_docs import resolve, spec
 
 ROOT = Path(__file__).resolve().parents[3]
 GUIDE = ROOT / "docs" / "telemetry.md"
-SPEC = ROOT / "docs" / "asyncapi.yaml"
 INGEST_SOURCE = ROOT / "streaming" / "telemetry.py"
 WATCH_SOURCE = ROOT / "streaming" / "telemetry_watch.py"
 SHARED_EVENTS = {"pong", "error"}  # emitted for every socket by streaming/socket.py
@@ -89,23 +88,8 @@ def close_codes() -> dict[str, int]:
 
 
 @cache
-def spec() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(SPEC.read_text())
-    return loaded
-
-
-@cache
 def guide() -> str:
     return GUIDE.read_text()
-
-
-def resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = spec()
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def inline(schema: Any, defs: dict[str, Any] | None = None) -> Any:
