@@ -12,6 +12,7 @@ DATA_FOLDERS = (
     Path("plugins/scaffold/template"),
     Path("core/notifications/templates"),  # Jinja2 templates of notifications
     Path("core/notifications/locale"),  # their Babel catalogs
+    Path("plugins/food_table/data"),  # the built-in food table (USDA SR28)
 )
 
 packages = []

@@ -33,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -281,7 +282,7 @@ def _requests(kind: str, base: str, lifts: list[int], workouts: list[int]) -> An
     return make
 
 
-async def _open_loop(
+async def open_loop(
     make: Any, headers: dict[str, str], rate: float, warmup: float, duration: float
 ) -> dict[str, Any]:
     """Send at ``rate``/s on a fixed schedule; measure the requests sent after the warm-up."""
@@ -326,7 +327,7 @@ async def _open_loop(
     }
 
 
-async def _closed_loop(
+async def closed_loop(
     make: Any, headers: dict[str, str], clients: int, warmup: float, duration: float
 ) -> dict[str, Any]:
     """``clients`` loops sending back to back; measure after the warm-up."""
@@ -363,42 +364,47 @@ async def _closed_loop(
     }
 
 
+RequestMaker = Callable[..., Callable[[], tuple[str, str, dict[str, Any] | None]]]
+"""A module-level function (picklable: the load runs in a process of its own) taking a request
+kind, the base URL and its own arguments, returning ``make()`` for the next request."""
+
+
 def _worker(
     mode: str,
-    kind: str,
-    base: str,
+    requests: RequestMaker,
+    args: tuple[Any, ...],
     headers: dict[str, str],
-    lifts: list[int],
-    workouts: list[int],
     load: float,
     warmup: float,
     duration: float,
     out: Any,
 ) -> None:
-    make = _requests(kind, base, lifts, workouts)
+    make = requests(*args)
     if mode == "open":
-        out.put(asyncio.run(_open_loop(make, headers, load, warmup, duration)))
+        out.put(asyncio.run(open_loop(make, headers, load, warmup, duration)))
     else:
-        out.put(asyncio.run(_closed_loop(make, headers, int(load), warmup, duration)))
+        out.put(asyncio.run(closed_loop(make, headers, int(load), warmup, duration)))
 
 
 def run_load(
     mode: str,
     kind: str,
-    base: str,
     headers: dict[str, str],
-    lifts: list[int],
-    workouts: list[int],
     load: float,
     duration: float,
     warmup: float,
+    requests: RequestMaker,
+    *args: Any,
 ) -> Result:
-    """Warm up then measure, in one client process of its own (its connections stay open)."""
+    """Warm up then measure, in one client process of its own (its connections stay open).
+
+    ``requests(kind, *args)`` makes the requests (``_requests`` here, bench/nutrition.py's own).
+    """
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     proc = context.Process(
         target=_worker,
-        args=(mode, kind, base, headers, lifts, workouts, load, warmup, duration, out),
+        args=(mode, requests, (kind, *args), headers, load, warmup, duration, out),
     )
     proc.start()
     raw = out.get(timeout=warmup + duration + 120)
@@ -446,8 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             for mode, kind, base, load, goal in plan:
                 log(f"  {kind}: {mode} loop, {load:g} ...")
                 result = run_load(
-                    mode, kind, base, headers, lift_ids, workouts, load, args.duration, args.warmup
-                )
+                    mode, kind, headers, load, args.duration, args.warmup,
+                    _requests, base, lift_ids, workouts,
+                )  # fmt: skip
                 result.goal = goal
                 results.append(result)
     finally:

@@ -33,6 +33,11 @@ from fithub.core.media import routes as media_routes
 from fithub.core.notifications.reminder_routes import bp as reminders_bp
 from fithub.core.notifications.routes import bp as notifications_bp
 from fithub.core.notifications.webhook_routes import bp as outbound_webhooks_bp
+from fithub.core.nutrition.diary_routes import bp as nutrition_diary_bp
+from fithub.core.nutrition.food_routes import bp as foods_bp
+from fithub.core.nutrition.meal_routes import bp as nutrition_meals_bp
+from fithub.core.nutrition.recipe_routes import bp as nutrition_recipes_bp
+from fithub.core.nutrition.target_routes import bp as nutrition_targets_bp
 from fithub.core.privacy.routes import bp as privacy_bp
 from fithub.core.progress.goal_routes import bp as goals_bp
 from fithub.core.progress.routes import bp as progress_bp
@@ -198,6 +203,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         media_routes.bp,
         telemetry_bp,
         streaming_bp,
+        foods_bp,
+        nutrition_targets_bp,
+        nutrition_recipes_bp,
+        nutrition_diary_bp,
+        nutrition_meals_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -220,6 +230,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await app.config["FITHUB_LIVE"].close()
         await jobs.stop_worker()
         await runtime.devices.close()
+        await runtime.nutrition.close()
         await runtime.notifications.close()
         await runtime.fanout.close()
         await close_db()

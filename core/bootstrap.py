@@ -13,6 +13,7 @@ from fithub.core.keys import load_or_create_keys
 from fithub.core.notifications import account_mail
 from fithub.core.notifications.channels import ChannelSet
 from fithub.core.notifications.service import NotificationService
+from fithub.core.nutrition.sources import SourceGateway
 from fithub.core.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from fithub.core.runtime import Runtime
 from fithub.core.security.tokens import TokenIssuer
@@ -48,4 +49,5 @@ def build_runtime(settings: Settings) -> Runtime:
         devices=ProviderGateway(settings, keys, redis, limiter, plugins),
         fanout=fanout,
         notifications=notifications,
+        nutrition=SourceGateway(settings, redis, limiter, plugins),
     )

@@ -112,6 +112,7 @@ def worker(threads: int) -> None:
     scheduler.cancel()
     running.stop(timeout=10_000)
     asyncio.run_coroutine_threadsafe(runtime.devices.close(), loop).result()
+    asyncio.run_coroutine_threadsafe(runtime.nutrition.close(), loop).result()
     asyncio.run_coroutine_threadsafe(runtime.notifications.close(), loop).result()
     asyncio.run_coroutine_threadsafe(close_db(), loop).result()
     loop.call_soon_threadsafe(loop.stop)

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fithub.core.devices.settings import DeviceSettings
+from fithub.core.nutrition.source_settings import NutritionSettings
 
 # An exact browser origin: scheme, host (name, IPv4 or [IPv6]) and an optional port.
 _ORIGIN = re.compile(r"https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?")
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
         3600, ge=60, le=7 * 24 * 3600, description="life of a mailed reset or confirmation link"
     )
     devices: DeviceSettings = Field(default_factory=DeviceSettings)
+    nutrition: NutritionSettings = Field(default_factory=NutritionSettings)
 
     media_storage: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

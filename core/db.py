@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "fithub.core.media.models",
     "fithub.core.notifications.models",
     "fithub.core.telemetry.models",
+    "fithub.core.nutrition.models",
 ]
 
 

@@ -19,7 +19,10 @@ FithubError                   500 internal_error
  ├── ProviderNotSupported     422 provider_not_supported   [devices]
  ├── RateLimited              429 rate_limited
  ├── VendorFailed             502 provider_error           [devices]
+ ├── FoodSourceFailed         502 source_error             [nutrition]
  ├── NotReady                 503 not_ready
+ ├── FoodSourceNotConfigured  503 source_not_configured    [nutrition]
+ ├── FoodSourceUnavailable    503 source_unavailable       [nutrition]
  ├── ProviderNotConfigured    503 provider_not_configured  [devices]
  └── VendorUnavailable        503 provider_unavailable     [devices]
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fithub.core.fanout import Fanout
     from fithub.core.keys import KeyRing
     from fithub.core.notifications.service import NotificationService
+    from fithub.core.nutrition.sources import SourceGateway
     from fithub.core.ratelimit import Limiter
     from fithub.plugins.manager import PluginRegistry
 
@@ -37,6 +38,7 @@ class Runtime:
     devices: ProviderGateway = field(repr=False)
     fanout: Fanout = field(repr=False)
     notifications: NotificationService = field(repr=False)
+    nutrition: SourceGateway = field(repr=False)
 
 
 def runtime() -> Runtime:

@@ -19,7 +19,9 @@ from fithub.plugins import coerce
 from fithub.plugins.errors import (
     DeliveryGaveUp,
     DeliveryRetryLater,
+    FoodNotFound,
     NotifierError,
+    NutritionSourceError,
     PluginError,
     ProviderAuthFailed,
     ProviderError,
@@ -27,6 +29,8 @@ from fithub.plugins.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
     RecipientInvalid,
+    SourceRateLimited,
+    SourceUnavailable,
 )
 from fithub.plugins.http import VendorHosts, VendorHTTP
 from fithub.plugins.notifier import (
@@ -38,6 +42,17 @@ from fithub.plugins.notifier import (
     RenderedMessage,
     StatusCallbacks,
     StatusUpdate,
+)
+from fithub.plugins.nutrition import (
+    NUTRIENT_FIELDS,
+    FoodFacts,
+    FoodPage,
+    Nutrients,
+    NutritionSource,
+    Serving,
+    SourceCache,
+    SourceContext,
+    SourceSettings,
 )
 from fithub.plugins.oauth import OAuth2Client, OAuth2Config, Revocation
 from fithub.plugins.provider import (
@@ -80,7 +95,6 @@ from fithub.plugins.types import (
     ImportFile,
     ImportRefusal,
     ImportRefused,
-    NutritionSource,
     Page,
     PluginHost,
     PluginKind,
@@ -125,7 +139,19 @@ __all__ = [
     "NotifierChannel",
     "NotifierContext",
     "NotifierError",
+    "NUTRIENT_FIELDS",
+    "FoodFacts",
+    "FoodNotFound",
+    "FoodPage",
+    "Nutrients",
     "NutritionSource",
+    "NutritionSourceError",
+    "Serving",
+    "SourceCache",
+    "SourceContext",
+    "SourceRateLimited",
+    "SourceSettings",
+    "SourceUnavailable",
     "OAuth2Client",
     "OAuth2Config",
     "OAuth2Provider",

@@ -6,6 +6,10 @@ PluginError
       ├── ProviderUnavailable       the vendor is down or timed out (retry later)
       ├── ProviderRateLimited       the vendor said slow down (retry after ``retry_after`` s)
       └── ProviderMalformedResponse the vendor answered something unreadable (that page is skipped)
+ └── NutritionSourceError           a food source failed (any other vendor failure)
+      ├── SourceUnavailable         the source is down or timed out (retry after ``retry_after`` s)
+      ├── SourceRateLimited         the source's quota is spent (retry after ``retry_after`` s)
+      └── FoodNotFound              no such food or barcode at this source
  └── NotifierError                  a notifier failed to deliver a message (treated as give up)
       ├── DeliveryRetryLater        the channel is down, timed out or said later (``retry_after`` s)
       ├── DeliveryGaveUp            the channel refused for good (its credentials, the message)
@@ -41,6 +45,30 @@ class ProviderRateLimited(ProviderError):
 
 class ProviderMalformedResponse(ProviderError):
     """The vendor answered with a body that is not what its API promises (bad JSON, wrong shape)."""
+
+
+class NutritionSourceError(PluginError):
+    """A nutrition source failed to answer (a vendor error that is neither of the ones below)."""
+
+
+class SourceUnavailable(NutritionSourceError):
+    """The source is down, answered 5xx or did not answer in time (HTTP 503 with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceRateLimited(NutritionSourceError):
+    """The source's quota is spent (the vendor's 429, or fithub's own count of its limits)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FoodNotFound(NutritionSourceError):
+    """The source has no food with this id or barcode."""
 
 
 class NotifierError(PluginError):

@@ -13,10 +13,10 @@ import pluggy
 
 if TYPE_CHECKING:
     from fithub.plugins.notifier import Notifier
+    from fithub.plugins.nutrition import NutritionSource
     from fithub.plugins.types import (
         DeviceProvider,
         ExerciseClassifier,
-        NutritionSource,
         PluginHost,
     )
 

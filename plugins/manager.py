@@ -38,6 +38,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "fithub.plugins.google",
     "fithub.plugins.fitbit",
     "fithub.plugins.apple_health",
+    "fithub.plugins.usda",
+    "fithub.plugins.openfoodfacts",
+    "fithub.plugins.food_table",
 )
 
 HOOK_KINDS: dict[str, PluginKind] = {

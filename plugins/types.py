@@ -382,14 +382,6 @@ class BatchImporter(Protocol):
 
 
 @runtime_checkable
-class NutritionSource(Protocol):
-    """A food database that fithub can search for nutrition facts."""
-
-    name: ClassVar[str]
-    display_name: ClassVar[str]
-
-
-@runtime_checkable
 class ExerciseCounter(Protocol):
     """Counts one exercise in one stream (a live session or a clip), one frame at a time.
 

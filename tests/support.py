@@ -30,6 +30,9 @@ DEFAULT_TEST_ENV = {
     "FITHUB_LOGIN_MAX_PER_ACCOUNT": "5",
     "FITHUB_LOGIN_MAX_PER_ADDRESS": "20",
     "FITHUB_MAX_BODY_BYTES": "65536",
+    # No test reaches a real food database: a test that needs one starts a fake and points here.
+    "FITHUB_OPENFOODFACTS_BASE_URL": "http://127.0.0.1:9",
+    "FITHUB_USDA_BASE_URL": "http://127.0.0.1:9",
 }
 T = TypeVar("T")
 

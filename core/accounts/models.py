@@ -123,6 +123,7 @@ class CoachingRelation(Model):
     share_body_metrics = fields.BooleanField(default=False)
     share_goals = fields.BooleanField(default=True)
     share_live = fields.BooleanField(default=False, description="live telemetry while streaming")
+    share_nutrition = fields.BooleanField(default=False, description="the food diary")
     message = fields.CharField(max_length=500, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     responded_at = fields.DatetimeField(null=True)

@@ -14,7 +14,7 @@ from fithub.core.errors import Forbidden, NotFound
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Scope = Literal["workouts", "body_metrics", "goals", "live"]
+Scope = Literal["workouts", "body_metrics", "goals", "live", "nutrition"]
 
 TRAINERS_ONLY = (
     "Only trainers can do this. Any account becomes a trainer's by saving a trainer profile: "

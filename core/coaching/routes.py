@@ -5,6 +5,8 @@ Assignments live in :mod:`fithub.core.coaching.assignment_routes`, a blueprint n
 
 from __future__ import annotations
 
+from datetime import date
+
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_request, validate_response
 
@@ -13,10 +15,12 @@ from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.body import services as body
 from fithub.core.body.schemas import MetricPage, MetricQuery
 from fithub.core.coaching import services
-from fithub.core.coaching.access import require_trainer
+from fithub.core.coaching.access import require_client_scope, require_trainer
 from fithub.core.coaching.assignment_routes import bp as assignments_bp
 from fithub.core.coaching.models import TrainerProfile
 from fithub.core.coaching.schemas import (
+    ClientDiary,
+    ClientDiaryDay,
     ClientOut,
     ClientPage,
     InvitationAccept,
@@ -31,9 +35,15 @@ from fithub.core.coaching.schemas import (
     TrainerProfileIn,
     TrainerProfileOut,
 )
+from fithub.core.nutrition import totals as nutrition_totals
+from fithub.core.nutrition.diary import entry_out
+from fithub.core.nutrition.diary_schemas import DiaryEntryOut
+from fithub.core.nutrition.export import diary_entries
+from fithub.core.nutrition.target_schemas import DailyTotals, RangeQuery
 from fithub.core.pagination import PageQuery, paginate
 from fithub.core.progress import goals
 from fithub.core.progress.goal_schemas import GoalPage, GoalQuery
+from fithub.core.progress.models import GoalKind
 from fithub.core.workouts.schemas import WorkoutOut, WorkoutPage, WorkoutQuery
 from fithub.core.workouts.services import list_workouts, workout_view
 
@@ -300,12 +310,47 @@ async def client_body_metrics(client_id: int, query_args: MetricQuery) -> Metric
 @validate_querystring(GoalQuery)
 @validate_response(GoalPage)
 async def client_goals(client_id: int, query_args: GoalQuery) -> GoalPage:
-    """An active client's goals with their progress, if they share goals (404 otherwise).
+    """An active client's goals with their progress, if they share goals (404 otherwise);
+    nutrition goals only if they share nutrition too.
 
     Shown as the client sees them: in the client's units, judged by the client's calendar.
     """
-    client = await services.shared_client(current_user(), client_id, "goals")
+    relation = await require_client_scope(current_user().id, client_id, "goals")
+    client = await User.get(id=client_id)
+    # a nutrition goal's value is a diary average: shown only to trainers the diary is shared with
+    hidden = frozenset() if relation.share_nutrition else frozenset({GoalKind.NUTRITION})
     views, next_cursor = await goals.list_goals(
-        client, query_args, status=query_args.status, kind=query_args.kind
+        client, query_args, status=query_args.status, kind=query_args.kind, hidden=hidden
     )
     return GoalPage(items=[goals.goal_out(v, client) for v in views], next_cursor=next_cursor)
+
+
+@bp.get("/coaching/clients/<int:client_id>/nutrition/diary")
+@tag(["coaching"])
+@require_trainer()
+@validate_querystring(RangeQuery)
+@validate_response(ClientDiary)
+async def client_diary(client_id: int, query_args: RangeQuery) -> ClientDiary:
+    """An active client's food diary from `from` to `to` (their days, at most 366), if they share
+    nutrition (404 otherwise, the same whether or not the client exists). Read-only."""
+    await services.shared_client(current_user(), client_id, "nutrition")
+    days: dict[date, list[DiaryEntryOut]] = {}
+    for entry in await diary_entries(client_id, query_args.start, query_args.end):
+        days.setdefault(entry.day, []).append(entry_out(entry))
+    return ClientDiary(
+        first_day=query_args.start,
+        last_day=query_args.end,
+        days=[ClientDiaryDay(day=day, entries=entries) for day, entries in days.items()],
+    )
+
+
+@bp.get("/coaching/clients/<int:client_id>/nutrition/totals/daily")
+@tag(["coaching"])
+@require_trainer()
+@validate_querystring(RangeQuery)
+@validate_response(DailyTotals)
+async def client_nutrition_totals(client_id: int, query_args: RangeQuery) -> DailyTotals:
+    """An active client's daily totals against their targets, if they share nutrition (404
+    otherwise)."""
+    client = await services.shared_client(current_user(), client_id, "nutrition")
+    return await nutrition_totals.daily_totals(client, query_args.start, query_args.end)

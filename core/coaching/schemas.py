@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from fithub.core.accounts.models import RelationStatus
 from fithub.core.coaching.models import AssignmentStatus
+from fithub.core.nutrition.diary_schemas import DiaryEntryOut
 from fithub.core.pagination import PageQuery
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -55,6 +56,7 @@ class ShareFlags(Strict):
     body_metrics: bool = False
     goals: bool = True
     live: bool = Field(False, description="live telemetry (heart rate, power...) while streaming")
+    nutrition: bool = Field(False, description="the food diary and its totals")
 
 
 class ShareUpdate(Strict):
@@ -64,6 +66,7 @@ class ShareUpdate(Strict):
     body_metrics: bool | None = None
     goals: bool | None = None
     live: bool | None = None
+    nutrition: bool | None = None
 
 
 class InvitationCreate(Strict):
@@ -190,3 +193,17 @@ class GivenAssignmentQuery(AssignmentQuery):
 class AssignmentStart(Strict):
     status: Literal["planned", "in_progress"] = "in_progress"
     scheduled_at: datetime | None = None
+
+
+# -- a client's food diary --------------------------------------------------------------------
+
+
+class ClientDiaryDay(BaseModel):
+    day: date
+    entries: list[DiaryEntryOut]
+
+
+class ClientDiary(BaseModel):
+    first_day: date
+    last_day: date
+    days: list[ClientDiaryDay] = Field(description="only the days with entries, oldest first")

@@ -45,6 +45,7 @@ def share_flags(relation: CoachingRelation) -> ShareFlags:
         body_metrics=relation.share_body_metrics,
         goals=relation.share_goals,
         live=relation.share_live,
+        nutrition=relation.share_nutrition,
     )
 
 
@@ -54,6 +55,7 @@ def _share_columns(flags: ShareFlags) -> dict[str, bool]:
         "share_body_metrics": flags.body_metrics,
         "share_goals": flags.goals,
         "share_live": flags.live,
+        "share_nutrition": flags.nutrition,
     }
 
 

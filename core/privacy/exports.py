@@ -16,6 +16,7 @@ from uuid import UUID
 from tortoise.models import Model
 
 from fithub.core.accounts.models import UnitSystem, User
+from fithub.core.csv_text import safe_text
 from fithub.core.privacy import inventory
 from fithub.core.units import distance_unit, from_kg, from_m, weight_unit
 from fithub.core.version import __version__
@@ -23,7 +24,6 @@ from fithub.core.workouts.models import Workout, WorkoutExercise, WorkoutSet
 
 BATCH = 500  # rows (or workouts, for the CSV) read per query
 FORMAT = "fithub-export/1"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -42,11 +42,7 @@ def csv_header(units: UnitSystem) -> list[str]:
     ]  # fmt: skip
 
 
-def _text(value: str | None) -> str:
-    """Free text, defused so a spreadsheet never runs it as a formula."""
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+_text = safe_text  # free text, defused so a spreadsheet never runs it as a formula
 
 
 def _cell(value: Any) -> Any:

@@ -111,6 +111,17 @@ TABLES: dict[str, Table] = {
     "coaching_relations": Table(email_via=("invite_email",)),
     "trainer_profiles": Table(),
     "goals": Table(),
+    # Nutrition (docs/api.md): the diary, recipes, saved meals, favourites and targets.
+    "favourite_foods": Table(),
+    "saved_meal_items": Table(via=("meal__user_id",)),  # not food__/recipe__: the meal says whose
+    "saved_meals": Table(),
+    "diary_entries": Table(),
+    "recipe_items": Table(),
+    "recipes": Table(),
+    # Only custom foods (owner_id set) are the user's; foods with no owner are the catalogue fetched
+    # from nutrition sources, shared by everyone and nobody's data: never exported, never erased.
+    "foods": Table(),
+    "nutrition_targets": Table(),
     "body_metrics": Table(),
     # Device data: the normalised records keep the vendor's payload (raw), which is the user's.
     # Pushes matched to one of the user's connections; the dedup digest means nothing to them.

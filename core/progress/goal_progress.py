@@ -17,6 +17,8 @@ from tortoise.queryset import QuerySet
 
 from fithub.core.body.models import BodyMetric, MetricKind
 from fithub.core.body.quantities import DISTANCE, MASS, METRICS, Scale, fixed
+from fithub.core.progress.goals_nutrition import measure_nutrition, nutrient_scale
+from fithub.core.progress.goals_nutrition import ratio as nutrition_ratio
 from fithub.core.progress.models import Goal, GoalKind
 from fithub.core.sql import Params, bucket_expr, connection
 from fithub.core.workouts.models import Workout, WorkoutSet, WorkoutStatus
@@ -37,6 +39,8 @@ def goal_scale(kind: GoalKind, metric: str | None) -> Scale:
     """The units a goal's values are stored and shown in."""
     if kind == GoalKind.BODY_METRIC:
         return METRICS[MetricKind(metric or "")].scale
+    if kind == GoalKind.NUTRITION:
+        return nutrient_scale(metric)
     return SCALES[kind]
 
 
@@ -47,6 +51,7 @@ class Window:
     start: datetime
     end: datetime | None
     offset_minutes: int
+    zone: tzinfo
 
     @classmethod
     def of(cls, goal: Goal, zone: tzinfo) -> Window:
@@ -55,7 +60,8 @@ class Window:
         if goal.due_on is not None:
             end = datetime.combine(goal.due_on + timedelta(days=1), time.min, zone)
         offset = datetime.now(zone).utcoffset() or timedelta(0)
-        return cls(start, end.astimezone(UTC) if end else None, int(offset.total_seconds() // 60))
+        end_utc = end.astimezone(UTC) if end else None
+        return cls(start, end_utc, int(offset.total_seconds() // 60), zone)
 
     def local_today(self) -> date:
         return (datetime.now(UTC) + timedelta(minutes=self.offset_minutes)).date()
@@ -74,7 +80,9 @@ def progress_ratio(goal: Goal, current: float | None) -> float:
     """0..1: the share of the way from the start (0, or start_value for body metrics) to target."""
     if current is None:
         return 0.0
-    if goal.kind == GoalKind.BODY_METRIC:
+    if goal.kind == GoalKind.NUTRITION:
+        ratio = nutrition_ratio(goal, current)
+    elif goal.kind == GoalKind.BODY_METRIC:
         start = goal.start_value if goal.start_value is not None else current
         span = start - goal.target_value
         ratio = (start - current) / span if span else 1.0
@@ -252,6 +260,9 @@ async def measure(goal: Goal, window: Window, *, find: bool) -> Measure:
         return await _total(goal, window, find)
     if goal.kind == GoalKind.STREAK:
         return await _streak(goal, window, find)
+    if goal.kind == GoalKind.NUTRITION:
+        current, reached = await measure_nutrition(goal, window.local_today(), window.zone)
+        return Measure(current, reached if find else None)
     return await _body_metric(goal, window, find)
 
 

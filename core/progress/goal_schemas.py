@@ -5,15 +5,40 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from fithub.core.body.models import MetricKind
 from fithub.core.pagination import PageQuery
+from fithub.core.progress.goals_nutrition import (
+    MAX_WINDOW_DAYS,
+    MIN_WINDOW_DAYS,
+    Comparison,
+    NutrientMetric,
+)
 from fithub.core.progress.models import GoalKind
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Target = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 GoalStatus = Literal["active", "achieved", "expired"]
+
+
+def _one_metric(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One error on ``metric`` (not one per member of the union)."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError("not a body metric or a nutrient") from None
+
+
+Metric = Annotated[MetricKind | NutrientMetric, WrapValidator(_one_metric)]
 Direction = Literal["losing", "gaining"]
 
 UNIT_HELP = (
@@ -51,7 +76,19 @@ class GoalIn(Strict):
     exercise_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="required for weight, reps and one_rm goals"
     )
-    metric: MetricKind | None = Field(None, description="required for body_metric goals")
+    metric: Metric | None = Field(
+        None,
+        description="required for body_metric goals (a metric) and nutrition goals (a nutrient)",
+    )
+    comparison: Comparison | None = Field(
+        None, description="nutrition only: the daily average must be at_least or at_most the target"
+    )
+    window_days: int | None = Field(
+        None,
+        ge=MIN_WINDOW_DAYS,
+        le=MAX_WINDOW_DAYS,
+        description="nutrition only: days from starts_on the average runs over (due_on follows)",
+    )
     start_value: float | None = Field(
         None,
         allow_inf_nan=False,
@@ -84,12 +121,15 @@ class GoalOut(BaseModel):
     kind: GoalKind
     title: str
     exercise_id: int | None
-    metric: MetricKind | None
+    metric: MetricKind | NutrientMetric | None
+    comparison: Comparison | None
+    window_days: int | None
     unit: str = Field(description="unit of target_value, start_value and current_value")
     target_value: float
     start_value: float | None
     current_value: float | None = Field(
-        description="best lift, total, longest streak or latest measurement in the goal's window"
+        description="best lift, total, longest streak, latest measurement, or daily average "
+        "(nutrition) in the goal's window"
     )
     progress: float = Field(ge=0, le=1)
     achieved: bool

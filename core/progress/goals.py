@@ -28,6 +28,12 @@ from fithub.core.progress.goal_progress import (
     progress_ratio,
 )
 from fithub.core.progress.goal_schemas import GoalIn, GoalOut, GoalStatus
+from fithub.core.progress.goals_nutrition import (
+    goal_metric,
+    last_day,
+    shape_errors,
+    target_range,
+)
 from fithub.core.progress.models import Goal, GoalKind
 
 MAX_OPEN_GOALS = 100
@@ -95,6 +101,8 @@ def _check_values(
     if kind == GoalKind.BODY_METRIC:
         spec = METRICS[MetricKind(metric or "")]
         low, high = spec.low, spec.high
+    elif kind == GoalKind.NUTRITION:
+        low, high = target_range(metric)
     else:
         low, high = TARGET_RANGES[kind]
     errors: Errors = []
@@ -115,17 +123,17 @@ def _check_values(
 def _check_shape(data: GoalIn) -> Errors:
     """Which of exercise_id, metric and start_value the kind needs or forbids."""
     needs_exercise = data.kind in LIFT_COLUMNS
-    needs_metric = data.kind == GoalKind.BODY_METRIC
-    errors: Errors = []
+    needs_metric = data.kind in (GoalKind.BODY_METRIC, GoalKind.NUTRITION)
+    errors: Errors = shape_errors(data)
     if needs_exercise and data.exercise_id is None:
         errors.append(_error("exercise_id", f"is required for {data.kind.value} goals", "missing"))
     if not needs_exercise and data.exercise_id is not None:
         errors.append(_error("exercise_id", f"is not used by {data.kind.value} goals", "extra"))
     if needs_metric and data.metric is None:
-        errors.append(_error("metric", "is required for body_metric goals", "missing"))
+        errors.append(_error("metric", f"is required for {data.kind.value} goals", "missing"))
     if not needs_metric and data.metric is not None:
         errors.append(_error("metric", f"is not used by {data.kind.value} goals", "extra"))
-    if not needs_metric and data.start_value is not None:
+    if data.kind != GoalKind.BODY_METRIC and data.start_value is not None:
         errors.append(_error("start_value", "is only for body_metric goals", "extra"))
     return errors
 
@@ -149,7 +157,7 @@ async def create_goal(user: User, client: ClientInfo, data: GoalIn) -> GoalView:
     scale, unit = _unit(user, data.kind, metric, data.unit)
     target = scale.to_stored(data.target_value, unit)
     start = None if data.start_value is None else scale.to_stored(data.start_value, unit)
-    if metric is not None and start is None:
+    if data.kind == GoalKind.BODY_METRIC and metric is not None and start is None:
         start = await _latest_reading(user.id, metric)
         if start is None:
             raise ValidationFailed(
@@ -157,6 +165,9 @@ async def create_goal(user: User, client: ClientInfo, data: GoalIn) -> GoalView:
                 errors=[_error("start_value", f"no {metric} measurement to start from", "missing")],
             )
     starts_on = data.starts_on or local_today(user)
+    due_on = data.due_on
+    if data.window_days is not None:  # nutrition: the window's last day
+        due_on = last_day(starts_on, data.window_days)
     _check_values(
         data.kind,
         metric,
@@ -164,7 +175,7 @@ async def create_goal(user: User, client: ClientInfo, data: GoalIn) -> GoalView:
         target=target,
         start=start,
         starts_on=starts_on,
-        due_on=data.due_on,
+        due_on=due_on,
     )
     if data.exercise_id is not None:
         await visible_exercises(user.id, [data.exercise_id])
@@ -182,8 +193,10 @@ async def create_goal(user: User, client: ClientInfo, data: GoalIn) -> GoalView:
             metric=metric,
             target_value=target,
             start_value=start,
+            comparison=data.comparison,
+            window_days=data.window_days,
             starts_on=starts_on,
-            due_on=data.due_on,
+            due_on=due_on,
         )
         await audit.record(
             "goal.created",
@@ -249,15 +262,23 @@ async def _mark_achieved(goal: Goal, reached_at: datetime) -> None:
 
 
 async def list_goals(
-    user: User, page: PageQuery, *, status: GoalStatus | None, kind: GoalKind | None
+    user: User,
+    page: PageQuery,
+    *,
+    status: GoalStatus | None,
+    kind: GoalKind | None,
+    hidden: frozenset[GoalKind] = frozenset(),
 ) -> tuple[list[GoalView], str | None]:
-    """The user's goals, newest first. With a status filter every open goal is evaluated first,
-    so a goal whose data reached its target lists as achieved."""
+    """The user's goals, newest first, without the ``hidden`` kinds (a trainer's view of a client
+    who does not share what they measure). With a status filter every open goal is evaluated
+    first, so a goal whose data reached its target lists as achieved."""
     fresh: dict[int, GoalView] = {}
     if status is not None:
         for goal in await Goal.filter(user_id=user.id, achieved_at=None):
             fresh[goal.id] = await evaluate(user, goal)
     query = Goal.filter(user_id=user.id)
+    if hidden:
+        query = query.exclude(kind__in=list(hidden))
     if kind is not None:
         query = query.filter(kind=kind)
     today = local_today(user)
@@ -282,8 +303,15 @@ async def update_goal(
             "Only body_metric goals have a start value.",
             errors=[_error("start_value", "is only for body_metric goals", "extra")],
         )
+    if goal.kind == GoalKind.NUTRITION and "due_on" in changes:
+        raise ValidationFailed(
+            "A nutrition goal ends window_days after starts_on.",
+            errors=[_error("due_on", "is starts_on + window_days - 1 for nutrition", "extra")],
+        )
     scale, unit = _unit(user, goal.kind, goal.metric, changes.pop("unit", None))
     new = dict(changes)
+    if goal.kind == GoalKind.NUTRITION and "starts_on" in new and goal.window_days:
+        new["due_on"] = last_day(new["starts_on"], goal.window_days)
     for field in ("target_value", "start_value"):  # values not sent stay exactly as stored
         if field in new:
             new[field] = scale.to_stored(new[field], unit)
@@ -353,7 +381,9 @@ def goal_out(view: GoalView, user: User) -> GoalOut:
         kind=goal.kind,
         title=goal.title,
         exercise_id=goal.exercise_id,
-        metric=MetricKind(goal.metric) if goal.metric else None,
+        metric=goal_metric(goal),
+        comparison=goal.comparison if goal.comparison in ("at_least", "at_most") else None,
+        window_days=goal.window_days,
         unit=unit,
         target_value=scale.to_shown(goal.target_value, unit),
         start_value=shown(goal.start_value),

@@ -24,6 +24,7 @@ class GoalKind(StrEnum):
     CALORIES = "calories"  # total workout calories in the goal window
     STREAK = "streak"  # consecutive days with a completed workout
     BODY_METRIC = "body_metric"  # reach a body metric value (e.g. weight down to 70 kg)
+    NUTRITION = "nutrition"  # a daily average of a nutrient over window_days, at least or at most
 
 
 class Goal(Model):
@@ -40,6 +41,8 @@ class Goal(Model):
     exercise_id: int | None
     metric = fields.CharField(max_length=24, null=True, description="body metric kind")
     target_value = fields.FloatField()
+    comparison = fields.CharField(max_length=8, null=True, description="at_least or at_most")
+    window_days = fields.IntField(null=True, description="days a nutrition average runs over")
     start_value = fields.FloatField(null=True)
     starts_on = fields.DateField()
     due_on = fields.DateField(null=True)

@@ -23,7 +23,7 @@ from tests.support import FithubServer
 V1 = "/api/v1"
 USER_ID_COLUMN = re.compile(r"(^|_)(user|owner|trainer|client|actor|subject|by)_id$")
 #: Parts of the world a test may leave out (the exercises and the training are always there).
-PARTS = ("coaching", "goals", "body metrics", "notifications", "telemetry")
+PARTS = ("coaching", "goals", "body metrics", "notifications", "telemetry", "nutrition")
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -245,7 +245,40 @@ async def build_world(
         await delivered_inbox(api, alice)
     if "telemetry" in parts:
         await live_telemetry(api, alice)
+    if "nutrition" in parts:
+        await food_diary(api, alice, world)
     return world
+
+
+async def food_diary(api: httpx.AsyncClient, who: Account, world: World) -> None:
+    """A custom food, a catalogue food (shared: nobody's), a recipe, a diary day, a saved meal,
+    a favourite and targets."""
+    per_100 = {"energy_kcal": 450, "protein_g": 6, "carbohydrate_g": 60, "fat_g": 20}
+    custom = {"name": "Alice flapjack", "per_100": per_100,
+              "servings": [{"name": "1 square", "amount": 60}]}  # fmt: skip
+    ids = world.ids
+    ids["custom_food"] = (await call(api, who, "POST", "/nutrition/foods", 201, json=custom))["id"]
+    imported = {"source": "builtin", "source_id": "01001"}  # butter, from the built-in table
+    ids["catalogue_food"] = (
+        await call(api, who, "POST", "/nutrition/foods/import", json=imported)
+    )["id"]
+    recipe = {"name": "Alice bake", "servings": 4, "items": [
+        {"food_id": ids["custom_food"], "quantity": 400, "unit": "g"},
+        {"food_id": ids["catalogue_food"], "quantity": 50, "unit": "g"},
+    ]}  # fmt: skip
+    ids["recipe"] = (await call(api, who, "POST", "/nutrition/recipes", 201, json=recipe))["id"]
+    day = "2024-06-01"
+    for body in (
+        {"meal": "breakfast", "food_id": ids["catalogue_food"], "quantity": 10, "unit": "g"},
+        {"meal": "snack", "food_id": ids["custom_food"], "quantity": 1, "unit": "serving",
+         "serving_name": "1 square"},
+        {"meal": "dinner", "recipe_id": ids["recipe"], "quantity": 1, "unit": "serving"},
+    ):  # fmt: skip
+        await call(api, who, "POST", "/nutrition/diary/entries", 201, json={"day": day, **body})
+    meal = {"name": "Alice tea", "items": [{"food_id": ids["custom_food"], "quantity": 60}]}
+    await call(api, who, "POST", "/nutrition/meals", 201, json=meal)
+    await call(api, who, "POST", "/nutrition/favourites", 201, json={"recipe_id": ids["recipe"]})
+    await call(api, who, "PUT", "/nutrition/targets", json={"energy_kcal": 2200, "protein_g": 120})
 
 
 async def live_telemetry(api: httpx.AsyncClient, who: Account) -> None:

@@ -151,7 +151,9 @@ async def test_invitation_lifecycle_and_duplicates(api, trainer, user, other_use
     assert accepted.status_code == 200, accepted.text
     body = accepted.json()
     assert body["status"] == "active" and body["client"]["id"] == user.id
-    assert body["share"] == {"workouts": True, "body_metrics": False, "goals": True, "live": False}
+    assert body["share"] == {
+        "workouts": True, "body_metrics": False, "goals": True, "live": False, "nutrition": False
+    }  # fmt: skip
     assert_problem(
         await api.post(
             f"{V1}/coaching/invitations/{relation['id']}/accept", headers=user.auth, json={}
@@ -177,7 +179,9 @@ async def test_invitation_lifecycle_and_duplicates(api, trainer, user, other_use
         headers=user.auth,
         json={"body_metrics": True},
     )
-    assert changed.json()["share"] == {"workouts": True, "body_metrics": True, "goals": True, "live": False}
+    assert changed.json()["share"] == {
+        "workouts": True, "body_metrics": True, "goals": True, "live": False, "nutrition": False
+    }  # fmt: skip
     assert_problem(
         await api.patch(
             f"{V1}/coaching/relations/{relation['id']}/share",

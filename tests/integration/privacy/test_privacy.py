@@ -70,6 +70,14 @@ EXPORTED = {
     "telemetry_streams",
     "telemetry_heart_rate_profiles",
     "telemetry_alert_rules",
+    "foods",
+    "recipes",
+    "recipe_items",
+    "diary_entries",
+    "saved_meals",
+    "saved_meal_items",
+    "favourite_foods",
+    "nutrition_targets",
 }
 # A live stream stores samples and fixes in the device tables (provider live).
 LIVE_FILES = {"device_samples", "device_positions"}
@@ -93,6 +101,16 @@ FILES_OF_PART = {
         "telemetry_heart_rate_profiles",
         "telemetry_alert_rules",
         *LIVE_FILES,
+    },
+    "nutrition": {
+        "foods",
+        "recipes",
+        "recipe_items",
+        "diary_entries",
+        "saved_meals",
+        "saved_meal_items",
+        "favourite_foods",
+        "nutrition_targets",
     },
 }
 
@@ -297,6 +315,11 @@ async def test_full_export_holds_every_table_and_no_secret(api, server):
             (world.carol.id, alice.id),
         }
 
+    if "nutrition" not in world.skipped:  # her custom food, not the shared catalogue's butter
+        assert [food["id"] for food in tables["foods"]] == [world.ids["custom_food"]]
+        assert len(tables["diary_entries"]) == 3 and len(tables["recipe_items"]) == 2
+        assert {row["user_id"] for row in tables["diary_entries"]} == {alice.id}
+
     audit = await call(api, alice, "GET", "/audit-events", params={"action": "privacy.exported"})
     assert [event["details"]["format"] for event in audit["items"]] == ["zip"]
 
@@ -360,6 +383,16 @@ async def test_deleting_an_account_leaves_nothing_behind(api, server):
             ids["shared"],
         )
         gone = await db.fetch("SELECT id FROM exercises WHERE id = $1", ids["secret"])
+        foods = {
+            row["id"]: row["owner_id"]
+            for row in await db.fetch(
+                "SELECT id, owner_id FROM foods WHERE id IN ($1, $2)",
+                ids.get("custom_food", 0),
+                ids.get("catalogue_food", 0),
+            )
+        }
+    if "nutrition" not in world.skipped:  # the shared catalogue food stays, hers is gone
+        assert foods == {ids["catalogue_food"]: None}
     assert gone == []  # nobody else used it
     if coaching:  # Bob's workouts use it: kept, hidden, owned by the placeholder account
         (row,) = kept

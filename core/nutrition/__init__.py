@@ -1,0 +1,2 @@
+"""Nutrition: foods from nutrition-source plugins or entered by hand, recipes, the food diary,
+saved meals, favourites, daily targets and totals against them."""
