@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import socket
+from tests.support import free_port
 
 
 class DictCache:
@@ -32,7 +32,4 @@ class BrokenCache:
 
 def closed_port_url() -> str:
     """A loopback URL on a port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from fithub.plugins.errors import (
     FoodNotFound,
@@ -33,17 +32,6 @@ def fake() -> Iterator[FakeOpenFoodFacts]:
         yield vendor
     finally:
         vendor.stop()
-
-
-@pytest_asyncio.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
-def cache() -> DictCache:
-    return DictCache()
 
 
 def make(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from fithub.plugins.errors import (
     FoodNotFound,
@@ -40,17 +39,6 @@ def fake() -> Iterator[FakeUsda]:
         yield vendor
     finally:
         vendor.stop()
-
-
-@pytest_asyncio.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
-def cache() -> DictCache:
-    return DictCache()
 
 
 def make(
