@@ -15,8 +15,9 @@ like ``fithub serve`` (no hypercorn access log):
   ``FITHUB_DATABASE_URL`` (dropped afterwards), with Redis if ``FITHUB_REDIS_URL`` is set.
 
 It signs a user up, logs in, makes a few dozen profile updates (each writes an audit event), then
-measures requests/s and p50/p95/p99 latency of ``GET /`` (hello), ``GET /api/v1/users/me`` and
-``GET /api/v1/audit-events?limit=20`` (fithub, bearer token), each at every ``--concurrency``
+measures requests/s and p50/p95/p99 latency of ``GET /`` (hello), ``GET /api/v1/users/me``,
+``GET /api/v1/audit-events?limit=20`` and ``GET /api/v1/workouts?limit=20`` (fithub, bearer
+token; issue 16's goals: the single read at least 0.5x hello, a list page 0.3x), each at every ``--concurrency``
 level. Load is closed-loop: every client sends its next request when the previous answer is in.
 Each cell runs ``--warmup`` seconds unmeasured, then ``--duration`` seconds measured.
 
@@ -63,6 +64,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
 API = "/api/v1"
 PASSWORD = "bench-password-not-secret"
+WORKOUTS = 25  # more than a page of 20
 READY_TIMEOUT_S = 60.0
 
 
@@ -206,7 +208,7 @@ class CpuMeter:
 
 
 class FithubUser:
-    """A signed-up, signed-in user with a few dozen audit events."""
+    """A signed-up, signed-in user with a few dozen audit events and a page of workouts."""
 
     def __init__(self, base_url: str, audit_events: int) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
@@ -221,6 +223,10 @@ class FithubUser:
         for number in range(audit_events):
             expect(self.http.patch(f"{API}/users/me", headers=self.headers(),
                                    json={"display_name": f"Bench Runner {number}"}), 200)
+        for number in range(WORKOUTS):
+            expect(self.http.post(f"{API}/workouts", headers=self.headers(), json={
+                "name": f"Session {number}", "status": "completed", "tags": ["bench"],
+                "started_at": f"2026-01-{number % 28 + 1:02d}T18:00:00Z"}), 201)
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}"}
@@ -584,6 +590,9 @@ def build_targets(hello: HelloServer, fithub: FithubServer, user: FithubUser,
         Target("audit_events", f"fithub GET {API}/audit-events?limit={page}",
                f"{fithub.base_url}{API}/audit-events?limit={page}", fithub_pid,
                user.fresh_headers, full_page),
+        Target("workouts", f"fithub GET {API}/workouts?limit={page}",
+               f"{fithub.base_url}{API}/workouts?limit={page}", fithub_pid,
+               user.fresh_headers, lambda body: len(body.get("items", [])) == page),
     ]
 
 

@@ -25,6 +25,9 @@ It decodes the shared clips (``$FITHUB_SHARED_DATA`` or ``../shared/data``), sca
   its ``t_ms``; goal p95 <= raw per-frame p95 + 15 ms;
 * **(c) concurrency**: 1, 2, 3, ... sockets at 15 frames/s each, until p95 latency exceeds
   ``--max-p95-ms`` (250) or drops exceed ``--max-drop-pct`` (5 %): the most streams held;
+  ``--levels 4`` (or ``2,4``) runs exactly those levels instead, e.g. for the goal "4 streams at
+  15 frames/s, under 2 % dropped"; each level's row also gives the server's CPU ms per analysed
+  frame (event loop + pose workers), which other load on the machine sways far less than drops;
 * **rep counts** of every clip streamed in (a), from its ``summary``, against labels.csv.
 
 The N-process baseline runs again right after (a), and (a) is compared with the mean of the two, so
@@ -144,6 +147,11 @@ class RateResult:
     cpu: Cpu
     errors: int
     held: bool = True
+    server_cpu_ms_per_frame: float | None = None  # event loop + pose workers, per analysed frame
+
+    def __post_init__(self) -> None:
+        busy = (self.cpu.server_loop or 0) + (self.cpu.server_pose or 0)
+        self.server_cpu_ms_per_frame = self.cpu.ms_per_frame(busy, self.frames_analysed)
 
 
 @dataclass
@@ -364,6 +372,15 @@ async def ramp(url: str, token: str, clips: list[ClipFrames], args: argparse.Nam
     """(c): more sockets at ``args.fps`` until a level fails; down from ``level`` if it fails."""
     steps: list[RateResult] = []
     errors: list[str] = []
+    if args.levels:  # exactly these levels, each reported held or not
+        for count in args.levels:
+            progress(f"(c) concurrency: {count} socket(s) at {args.fps:g} frames/s ...")
+            step, more = await at_rate(url, token, clips, count, args.fps, args.step_seconds,
+                                       1.0, server_pid)
+            step.held = step.p95_ms <= args.max_p95_ms and step.drop_pct <= args.max_drop_pct
+            steps.append(step)
+            errors += more
+        return steps, f"--levels {','.join(map(str, args.levels))}", errors
     stopped, downward = f"--max-streams {args.max_streams}", False
     while 1 <= level <= args.max_streams:
         if len(steps) >= (2 if args.quick else 1) and (
@@ -575,7 +592,7 @@ def render(report: Report) -> str:
         "per level; held while p95 and drops stay within their limits",
         f"  {'sockets':>7} {'offered/s':>9} {'analysed/s':>10} {'drop %':>6} {'p50 ms':>7} "
         f"{'p95 ms':>7} {'p99 ms':>7} {'lag ms/s':>8} {'loop':>5} {'pose':>5} {'cli':>4} "
-        f"{'other':>5}  held",
+        f"{'other':>5} {'srv CPU ms/fr':>13}  held",
     ]
     for step in report.concurrency:
         lines.append(
@@ -583,7 +600,8 @@ def render(report: Report) -> str:
             f"{step.analysed_per_s:>10.1f} {step.drop_pct:>6.1f} {step.p50_ms:>7.1f} "
             f"{step.p95_ms:>7.1f} {step.p99_ms:>7.1f} {step.lag_ms_per_s:>8.1f} "
             f"{pct(step.cpu.server_loop):>5} {pct(step.cpu.server_pose):>5} "
-            f"{pct(step.cpu.client):>4} {pct(step.cpu.other):>5}  {'yes' if step.held else 'NO'}")
+            f"{pct(step.cpu.client):>4} {pct(step.cpu.other):>5} "
+            f"{num(step.server_cpu_ms_per_frame):>13}  {'yes' if step.held else 'NO'}")
     lines += [
         "",
         f"rep counts: the summary of each clip's socket in (a) ({frames_text(report.stride)}, "
@@ -633,6 +651,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "(default 100; 25 with --quick)")
     parser.add_argument("--max-streams", type=int, default=12,
                         help="highest concurrency level tried (default 12)")
+    parser.add_argument("--levels", type=lambda v: [int(x) for x in v.split(",") if x.strip()],
+                        default=[], help="(c) runs exactly these socket counts (e.g. 4 or 2,4) "
+                        "instead of ramping, each reported held or not, with its drop %%")
     parser.add_argument("--max-p95-ms", type=float, default=250.0,
                         help="a level is held while p95 latency stays at or below this (250)")
     parser.add_argument("--max-drop-pct", type=float, default=5.0,
@@ -655,6 +676,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.step_seconds = args.step_seconds or (2.5 if args.quick else 7.0)
     args.throughput_seconds = args.throughput_seconds or (25.0 if args.quick else 100.0)
     args.stride = args.stride or (2 if args.quick else 1)
+    if any(level < 1 for level in args.levels):
+        parser.error("--levels are socket counts, 1 or more")
     if args.streams < 1 or args.in_flight < 1 or args.max_streams < 1:
         parser.error("--streams, --in-flight and --max-streams must be 1 or more")
     if not 1 <= args.fps <= 60 or args.step_seconds < 2 or args.stride < 1:

@@ -14,7 +14,7 @@ from quart_schema.validation import (
     DataSource,
 )
 
-from fithub.core import cors, docs_ui, inputs, jobs, observability, openapi, problems
+from fithub.core import cors, docs_ui, inputs, jobs, observability, openapi, problems, responses
 from fithub.core.accounts.routes import bp as accounts_bp
 from fithub.core.audit.routes import bp as audit_bp
 from fithub.core.auth import BEARER_SCHEME
@@ -29,6 +29,7 @@ from fithub.core.devices.routes import bp as devices_bp
 from fithub.core.devices.webhooks import bp as webhooks_bp
 from fithub.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from fithub.core.exercises.routes import bp as exercises_bp
+from fithub.core.json_io import OrjsonProvider
 from fithub.core.media import routes as media_routes
 from fithub.core.notifications.reminder_routes import bp as reminders_bp
 from fithub.core.notifications.routes import bp as notifications_bp
@@ -170,6 +171,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
         openapi_provider_class=openapi.FithubOpenAPIProvider,
     )
+    app.json = OrjsonProvider(app)  # after QuartSchema, which installs its own
+    app.config[responses.CHECK_CONFIG] = settings.checks_responses
     observability.install(app, metrics)
     problems.install(app)
     openapi.install(app)

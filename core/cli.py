@@ -61,7 +61,9 @@ def serve(host: str, port: int, access_log: bool) -> None:
     from hypercorn.config import Config
 
     from fithub.core.app import create_app
+    from fithub.streaming.deflate import refuse_deflate_on
 
+    refuse_deflate_on()  # camera frames are JPEG: deflating them only costs CPU
     config = Config()
     config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
     config.accesslog = "-" if access_log else None

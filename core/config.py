@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         31_536_000, ge=0, description="Strict-Transport-Security max-age (production, HTTPS)"
     )
 
+    check_responses: bool | None = Field(
+        None,
+        description="check every plain response body against its schema (default: not in production)",
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
     live_resume_window_s: int = Field(180, ge=1, le=3600, description="a dropped stream may resume")
@@ -180,6 +185,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite://{self.resolved_data_dir / 'fithub.sqlite3'}"
+
+    @property
+    def checks_responses(self) -> bool:
+        """Whether response bodies are checked against their schemas (tests and development)."""
+        return self.env != "production" if self.check_responses is None else self.check_responses
 
     @property
     def is_postgres(self) -> bool:

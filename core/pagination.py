@@ -50,6 +50,41 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
+def columns_of(item: type[BaseModel]) -> tuple[str, ...]:
+    """The columns a page of ``item`` needs: its fields, named as the table's columns."""
+    return tuple(item.model_fields)
+
+
+async def paginate_rows(
+    query: QuerySet[M],
+    page: PageQuery,
+    columns: Sequence[str],
+    shape: Callable[[dict[str, Any]], Any] | None = None,
+    *,
+    key: str = "id",
+) -> dict[str, Any]:
+    """One page as plain rows: only ``columns`` are read, no model object is built.
+
+    Each row is a ``dict`` of ``columns`` (optionally reshaped by ``shape``), ready to be
+    encoded as is: the route's declared schema is checked by the tests, not per request
+    (see :mod:`fithub.core.responses`). One query per page.
+    """
+    if page.cursor:
+        query = query.filter(**{f"{key}__lt": decode_cursor(page.cursor)})
+    wanted = tuple(dict.fromkeys((*columns, key)))
+    rows: list[dict[str, Any]] = (
+        await query.order_by(f"-{key}").limit(page.limit + 1).values(*wanted)
+    )
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    next_cursor = encode_cursor(rows[-1][key]) if more and rows else None
+    if key not in columns:
+        for row in rows:
+            del row[key]
+    items = rows if shape is None else [shape(row) for row in rows]
+    return {"items": items, "next_cursor": next_cursor}
+
+
 async def paginate(
     query: QuerySet[M], page: PageQuery, serialize: Callable[[M], Any], *, key: str = "id"
 ) -> dict[str, Any]:

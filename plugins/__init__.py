@@ -62,6 +62,8 @@ from fithub.plugins.provider import (
     device_providers,
     normalisers_in,
     normalises,
+    normalises_pages,
+    page_normalisers_in,
 )
 from fithub.plugins.records import (
     Activity,
@@ -71,6 +73,7 @@ from fithub.plugins.records import (
     Record,
     Sample,
     SampleKind,
+    SampleSeries,
     SleepSession,
     SleepStage,
     SleepStageKind,
@@ -95,6 +98,7 @@ from fithub.plugins.types import (
     ImportFile,
     ImportRefusal,
     ImportRefused,
+    NormalisedPage,
     Page,
     PluginHost,
     PluginKind,
@@ -155,6 +159,7 @@ __all__ = [
     "OAuth2Client",
     "OAuth2Config",
     "OAuth2Provider",
+    "NormalisedPage",
     "Page",
     "PluginError",
     "PluginHost",
@@ -180,6 +185,7 @@ __all__ = [
     "Revocation",
     "Sample",
     "SampleKind",
+    "SampleSeries",
     "SleepSession",
     "SleepStage",
     "SleepStageKind",
@@ -192,5 +198,7 @@ __all__ = [
     "hookimpl",
     "normalisers_in",
     "normalises",
+    "normalises_pages",
+    "page_normalisers_in",
     "validate_record",
 ]

@@ -22,6 +22,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from fithub.plugins.errors import (
@@ -97,6 +98,14 @@ def _detail(text: str) -> str:
     return text.strip()[:MAX_DETAIL]
 
 
+def _loads(text: str) -> Any:
+    """JSON text decoded (orjson; the standard library for what orjson refuses: NaN, big ints)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def json_page(
     body: Any, items_key: str, token_key: str, what: str, *, required: bool = True
 ) -> tuple[list[Mapping[str, Any]], str | None]:
@@ -105,7 +114,7 @@ def json_page(
     raw = body.get(items_key, None if required else []) if isinstance(body, Mapping) else None
     if not isinstance(raw, list):
         raise ProviderMalformedResponse(f"{what}: the page has no '{items_key}' list")
-    if not all(isinstance(item, Mapping) for item in raw):
+    if not all(type(item) is dict or isinstance(item, Mapping) for item in raw):
         raise ProviderMalformedResponse(f"{what}: an item is not a JSON object")
     token = body.get(token_key)
     if token is not None and not isinstance(token, str):
@@ -257,7 +266,7 @@ class VendorHTTP:
         if not text.strip():
             raise ProviderMalformedResponse(f"{where}: {status} with an empty body, expected JSON")
         try:
-            body = json.loads(text)
+            body = _loads(text)
         except json.JSONDecodeError as exc:
             raise ProviderMalformedResponse(
                 f"{where}: {status} with a body that is not JSON ({exc.msg} at {exc.pos})"

@@ -7,13 +7,14 @@ the declarations fithub reads (``name``, ``scopes``, ``max_window``...) from it:
     class OuraProvider(OAuth2Provider[OuraClient]):
         spec = const.SPEC
         normalisers = normalisers_in(mapping)  # its functions are marked @normalises(...)
+        page_normalisers = page_normalisers_in(mapping)  # optional: @normalises_pages(...)
 
     register_device_providers = device_providers(OuraProvider)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from types import ModuleType
@@ -32,6 +33,7 @@ from fithub.plugins.types import (
     AuthorizationStart,
     DataType,
     DeviceProvider,
+    NormalisedPage,
     PluginHost,
     ProviderContext,
     RateLimit,
@@ -41,8 +43,11 @@ from fithub.plugins.types import (
 _hookimpl = pluggy.HookimplMarker("fithub")  # fithub.plugins.hookimpl (that module imports this)
 Normaliser = Callable[[Mapping[str, Any]], list[Record]]
 ClientT = TypeVar("ClientT", bound=OAuth2Client)
+PageNormaliser = Callable[[Sequence[Mapping[str, Any]]], NormalisedPage]
 NormaliserT = TypeVar("NormaliserT", bound=Normaliser)
+PageNormaliserT = TypeVar("PageNormaliserT", bound=PageNormaliser)
 MARK = "__fithub_normalises__"
+PAGE_MARK = "__fithub_normalises_pages__"
 
 
 def normalises(*data_types: DataType) -> Callable[[NormaliserT], NormaliserT]:
@@ -55,15 +60,36 @@ def normalises(*data_types: DataType) -> Callable[[NormaliserT], NormaliserT]:
     return mark
 
 
-def normalisers_in(module: ModuleType) -> dict[DataType, Normaliser]:
-    """The ``normalisers`` table of a mapping module whose functions are marked ``@normalises``."""
-    table: dict[DataType, Normaliser] = {}
+def normalises_pages(*data_types: DataType) -> Callable[[PageNormaliserT], PageNormaliserT]:
+    """Mark a function of a page's items -> :class:`NormalisedPage` as the page normaliser of
+    ``data_types`` (see :func:`page_normalisers_in`); for dense time series in columns."""
+
+    def mark(fn: PageNormaliserT) -> PageNormaliserT:
+        setattr(fn, PAGE_MARK, data_types)
+        return fn
+
+    return mark
+
+
+def _marked(module: ModuleType, mark: str) -> dict[DataType, Any]:
+    table: dict[DataType, Any] = {}
     for value in vars(module).values():
-        for data_type in getattr(value, MARK, ()) if callable(value) else ():
+        for data_type in getattr(value, mark, ()) if callable(value) else ():
             if data_type in table:
                 raise ValueError(f"{module.__name__}: two normalisers for {data_type}")
             table[data_type] = value
     return table
+
+
+def normalisers_in(module: ModuleType) -> dict[DataType, Normaliser]:
+    """The ``normalisers`` table of a mapping module whose functions are marked ``@normalises``."""
+    return _marked(module, MARK)
+
+
+def page_normalisers_in(module: ModuleType) -> dict[DataType, PageNormaliser]:
+    """The ``page_normalisers`` table of a mapping module (functions marked
+    ``@normalises_pages``)."""
+    return _marked(module, PAGE_MARK)
 
 
 @dataclass(frozen=True)
@@ -93,7 +119,9 @@ class ProviderBase:
     """A device provider whose declarations come from ``spec`` (set them by subclassing).
 
     Also: ``self.context``, and :meth:`normalise` over the ``normalisers`` table, where an item
-    that fails with one of ``malformed_errors`` is reported by the first of ``item_keys`` it has.
+    that fails with one of ``malformed_errors`` is reported by the first of ``item_keys`` it has;
+    :meth:`normalise_page` uses the ``page_normalisers`` table for the data types it names (dense
+    series in columns) and :meth:`normalise` item by item for the others.
     """
 
     spec: ClassVar[ProviderSpec]
@@ -108,6 +136,7 @@ class ProviderBase:
     pushes_signed: ClassVar[bool] = False
 
     normalisers: ClassVar[Mapping[DataType, Normaliser]] = {}
+    page_normalisers: ClassVar[Mapping[DataType, PageNormaliser]] = {}
     malformed_errors: ClassVar[tuple[type[Exception], ...]] = (ValueError, TypeError, KeyError)
     item_keys: ClassVar[tuple[str, ...]] = ("id",)
 
@@ -139,6 +168,22 @@ class ProviderBase:
             raise ProviderMalformedResponse(
                 f"{self.display_name} {data_type} item {ident}: {exc}"
             ) from exc
+
+    def normalise_page(
+        self, data_type: DataType, items: Sequence[Mapping[str, Any]]
+    ) -> NormalisedPage:
+        """A page at once: the data type's page normaliser, else :meth:`normalise` per item (an
+        unreadable item is noted in ``errors``, never raised)."""
+        page_normaliser = self.page_normalisers.get(data_type)
+        if page_normaliser is not None:
+            return page_normaliser(items)
+        outcome = NormalisedPage()
+        for item in items:
+            try:
+                outcome.records.extend(self.normalise(data_type, item))
+            except Exception as exc:  # one unreadable item must not lose the page
+                outcome.errors.append(f"{type(exc).__name__}: {exc}")
+        return outcome
 
 
 class OAuth2Provider(ProviderBase, Generic[ClientT]):

@@ -8,14 +8,19 @@ breaks them and counts it as an error of the sync, keeping the rest of the page.
 
 The external id is what makes writes idempotent: fithub upserts on (user, provider, external id)
 (samples: plus their ``kind``), so a provider must give the same thing the same id every time.
+
+A dense time series (a sample a minute, a sample a second) can come as one :class:`SampleSeries`
+(columns: times, values, ...) instead of one :class:`Sample` per measurement; fithub stores the
+same rows either way (see ``DeviceProvider.normalise_page`` in :mod:`fithub.plugins.types`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timezone
 from enum import StrEnum
+from math import isnan
 from typing import Any, TypeAlias
 
 
@@ -173,6 +178,52 @@ class BodyMeasurement:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SampleSeries:
+    """Many samples of one ``kind`` from one provider, in columns: sample ``i`` is measured at
+    ``times[i]`` with ``values[i]``.
+
+    The optional columns have one entry per sample when given: ``external_ids`` (default: each
+    time in UTC, ISO 8601, as ``datetime.isoformat`` writes it), ``contexts`` (or one ``context``
+    for all) and ``raws`` (each sample's vendor payload; default ``{}``). It stands for exactly the
+    :class:`Sample` objects :meth:`samples` returns, and fithub stores the same rows for both.
+    """
+
+    provider: str
+    kind: SampleKind
+    times: Sequence[datetime]
+    values: Sequence[float]
+    external_ids: Sequence[str] | None = None
+    context: str | None = None
+    contexts: Sequence[str | None] | None = None
+    raws: Sequence[Mapping[str, Any]] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def ids(self) -> list[str]:
+        """The external id of each sample."""
+        if self.external_ids is not None:
+            return list(self.external_ids)
+        return [t.astimezone(UTC).isoformat() for t in self.times]
+
+    def context_column(self) -> list[str | None]:
+        """The context of each sample."""
+        if self.contexts is not None:
+            return list(self.contexts)
+        return [self.context] * len(self.times)
+
+    def samples(self) -> list[Sample]:
+        """The same samples, one object each."""
+        raws = self.raws if self.raws is not None else [{}] * len(self.times)
+        return [
+            Sample(source=Source(self.provider, ident), kind=self.kind, time=t, value=v,
+                   context=c, raw=raw)
+            for ident, t, v, c, raw in zip(self.ids(), self.times, self.values,
+                                           self.context_column(), raws, strict=True)
+        ]  # fmt: skip
+
+
 Record: TypeAlias = Activity | DailySummary | Sample | SleepSession | BodyMeasurement
 RECORD_TYPES: tuple[type[Any], ...] = (
     Activity,
@@ -244,6 +295,69 @@ def record_problems(record: Record, provider: str | None = None) -> list[str]:
         if record.value != record.value:
             problems.append("value must be a number")
     return problems
+
+
+def external_ids(records: Iterable[Record | SampleSeries]) -> set[str]:
+    """The external ids of ``records``, a series' samples included."""
+    found: set[str] = set()
+    for record in records:
+        if isinstance(record, SampleSeries):
+            found.update(record.ids())
+        else:
+            found.add(record.source.external_id)
+    return found
+
+
+def series_problems(series: SampleSeries, provider: str | None = None) -> list[str]:
+    """What is wrong with ``series`` as a whole (its columns, kind, provider); empty when nothing.
+
+    Single samples are checked by :func:`sample_problems`."""
+    problems: list[str] = []
+    if not series.provider:
+        problems.append("a series needs a provider")
+    elif provider is not None and series.provider != provider:
+        problems.append(f"provider is {series.provider!r}, expected {provider!r}")
+    if not isinstance(series.kind, SampleKind):
+        problems.append("kind must be a SampleKind")
+    size = len(series.times)
+    for name in ("values", "external_ids", "contexts", "raws"):
+        column = getattr(series, name)
+        if column is not None and len(column) != size:
+            problems.append(f"{name} has {len(column)} entries for {size} times")
+    return problems
+
+
+def _plainly_valid(series: SampleSeries) -> bool:
+    """Whole-column checks that pass for a valid series (fast: no Python code per sample)."""
+    zones = (
+        {t.tzinfo for t in series.times} if set(map(type, series.times)) <= {datetime} else {None}
+    )
+    if None in zones or not all(isinstance(z, timezone) for z in zones):
+        return False  # checked one by one (a zone whose offset depends on the date)
+    if not set(map(type, series.values)) <= {float, int} or any(map(isnan, series.values)):
+        return False
+    if series.external_ids is not None and not all(0 < len(i) <= 128 for i in series.external_ids):
+        return False
+    return series.raws is None or set(map(type, series.raws)) <= {dict}
+
+
+def sample_problems(series: SampleSeries) -> Iterator[tuple[int, str]]:
+    """(index, message) for each sample of ``series`` that breaks a rule (a naive time, a value
+    that is not a number, an empty or too long external id, a payload that is not a mapping)."""
+    if _plainly_valid(series):
+        return
+    ids: Iterable[str | None] = series.external_ids or [None] * len(series.times)
+    raws: Iterable[Any] = series.raws if series.raws is not None else [{}] * len(series.times)
+    for i, (t, v, ident, raw) in enumerate(zip(series.times, series.values, ids, raws,
+                                               strict=True)):  # fmt: skip
+        if not isinstance(t, datetime) or t.tzinfo is None or t.utcoffset() is None:
+            yield i, "time must be a timezone-aware datetime"
+        elif not isinstance(v, int | float) or v != v:
+            yield i, "value must be a number"
+        elif series.external_ids is not None and (not ident or len(ident) > 128):
+            yield i, "external_id must have 1 to 128 characters"
+        elif not isinstance(raw, Mapping):
+            yield i, "raw must be the vendor's payload (a mapping)"
 
 
 def validate_record(record: Record, provider: str | None = None) -> Record:

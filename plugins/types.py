@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     import aiohttp
 
-    from fithub.plugins.records import Record
+    from fithub.plugins.records import Record, SampleSeries
     from fithub.vision.events import VisionEvent
     from fithub.vision.landmarks import PoseFrame
 
@@ -162,6 +162,16 @@ class Page:
     next_token: str | None = None
 
 
+@dataclass
+class NormalisedPage:
+    """What ``normalise_page`` made of a page: its records, its dense sample series in columns
+    (:class:`~fithub.plugins.records.SampleSeries`), and one message per unreadable item."""
+
+    records: list[Record] = field(default_factory=list)
+    series: list[SampleSeries] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
 # How far a signed push's timestamp may be from fithub's clock, either way, before the push is
 # refused as a replay (Standard Webhooks' receivers use the same 5 minutes).
 PUSH_TOLERANCE = timedelta(minutes=5)
@@ -223,6 +233,12 @@ class DeviceProvider(Protocol):
     checks a signature the vendor computes over each push's body with a secret (an HMAC).
     Absent or False (a vendor that signs nothing, a shared secret in the URL or a header), fithub
     confirms every ``delete`` with the vendor before deleting anything.
+
+    One optional method: ``normalise_page(data_type, items) -> NormalisedPage``, a whole page at
+    once, so that a dense time series (one item a minute) can come back as a few
+    ``SampleSeries`` in columns rather than one ``Sample`` object per item. It must stand for
+    what ``normalise`` gives item by item (the contract kit checks it) and never raise for a bad
+    item (its message goes to ``errors``). Without it, fithub calls ``normalise`` per item.
     """
 
     name: ClassVar[str]

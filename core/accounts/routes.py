@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.accounts.models import AuthSession, User
 from fithub.core.accounts.schemas import (
@@ -33,6 +33,7 @@ from fithub.core.auth import client_info, current_session, current_user, require
 from fithub.core.errors import ValidationFailed
 from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
+from quart_schema import tag, validate_querystring
 
 from fithub.core.accounts.models import Role
 from fithub.core.audit import services
-from fithub.core.audit.models import AuditEvent
 from fithub.core.auth import current_user, require_auth
-from fithub.core.pagination import PageQuery, paginate
+from fithub.core.pagination import PageQuery, columns_of, paginate_rows
+from fithub.core.responses import validate_response
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1")
 
@@ -45,8 +45,7 @@ class AdminAuditQuery(AuditQuery):
     user_id: int | None = Field(None, ge=1, description="only events about this account")
 
 
-def _out(event: AuditEvent) -> AuditEventOut:
-    return AuditEventOut.model_validate(event, from_attributes=True)
+EVENT_COLUMNS = columns_of(AuditEventOut)
 
 
 @bp.get("/audit-events")
@@ -54,12 +53,12 @@ def _out(event: AuditEvent) -> AuditEventOut:
 @require_auth()
 @validate_querystring(AuditQuery)
 @validate_response(AuditPage)
-async def my_events(query_args: AuditQuery) -> AuditPage:
+async def my_events(query_args: AuditQuery) -> dict[str, Any]:
     """The audit trail of your own account, newest first."""
     query = services.events_for(current_user())
     if query_args.action:
         query = query.filter(action=query_args.action)
-    return AuditPage(**await paginate(query, query_args, _out))
+    return await paginate_rows(query, query_args, EVENT_COLUMNS)
 
 
 @bp.get("/admin/audit-events")
@@ -67,7 +66,7 @@ async def my_events(query_args: AuditQuery) -> AuditPage:
 @require_auth(Role.ADMIN)
 @validate_querystring(AdminAuditQuery)
 @validate_response(AuditPage)
-async def all_events(query_args: AdminAuditQuery) -> AuditPage:
+async def all_events(query_args: AdminAuditQuery) -> dict[str, Any]:
     """Every audit event (administrators), newest first, filterable by account and action."""
     query = services.all_events(subject_id=query_args.user_id, action=query_args.action)
-    return AuditPage(**await paginate(query, query_args, _out))
+    return await paginate_rows(query, query_args, EVENT_COLUMNS)

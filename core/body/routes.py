@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.body import services
@@ -18,6 +18,7 @@ from fithub.core.body.schemas import (
     SeriesQuery,
 )
 from fithub.core.body.series import metric_series
+from fithub.core.responses import validate_response
 
 bp = Blueprint("body", __name__, url_prefix="/api/v1")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.coaching import assignments
@@ -16,6 +16,7 @@ from fithub.core.coaching.schemas import (
     AssignmentStart,
     GivenAssignmentQuery,
 )
+from fithub.core.responses import validate_response
 from fithub.core.workouts.schemas import WorkoutOut
 from fithub.core.workouts.services import workout_view
 

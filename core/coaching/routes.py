@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.accounts.models import CoachingRelation, RelationStatus, User
 from fithub.core.auth import client_info, current_user, require_auth
@@ -44,6 +44,7 @@ from fithub.core.pagination import PageQuery, paginate
 from fithub.core.progress import goals
 from fithub.core.progress.goal_schemas import GoalPage, GoalQuery
 from fithub.core.progress.models import GoalKind
+from fithub.core.responses import validate_response
 from fithub.core.workouts.schemas import WorkoutOut, WorkoutPage, WorkoutQuery
 from fithub.core.workouts.services import list_workouts, workout_view
 

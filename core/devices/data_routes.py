@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
+from quart_schema import tag, validate_querystring
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.devices import presenters, services
@@ -17,6 +17,7 @@ from fithub.core.devices.schemas import (
     SampleQuery,
     SleepPage,
 )
+from fithub.core.responses import validate_response
 
 bp = Blueprint("device_data", __name__, url_prefix="/api/v1")
 

@@ -65,7 +65,7 @@ from fithub.core.errors import NotFound
 from fithub.core.jobs import enqueue, job, job_runtime
 from fithub.core.leases import LEASE_S, lapsed, renewing
 from fithub.plugins.errors import ProviderAuthFailed
-from fithub.plugins.records import Record
+from fithub.plugins.records import Record, SampleSeries, external_ids
 from fithub.plugins.types import (
     OAUTH_KINDS,
     DataType,
@@ -257,7 +257,7 @@ async def _fetch(provider: DeviceProvider, query: FetchQuery, tokens: TokenSet) 
 
 
 async def _vendor_records(gateway: ProviderGateway, connection: DeviceConnection, data_type: DataType,
-                          start: datetime, end: datetime) -> list[Record]:  # fmt: skip
+                          start: datetime, end: datetime) -> list[Record | SampleSeries]:  # fmt: skip
     """What the vendor has now of ``data_type`` in [start, end), fetched as a sync fetches
     (rate budget, breaker, one refresh on a 401); Unconfirmed when an item cannot be read."""
     provider = await gateway.provider(connection.provider)
@@ -318,7 +318,7 @@ async def _confirmed_delete(gateway: ProviderGateway, row: WebhookEvent, connect
             return
         records = await _vendor_records(gateway, connection, data_type, span[0] - CONFIRM_PAD,
                                         span[1] + CONFIRM_PAD)  # fmt: skip
-        if row.object_id in {record.source.external_id for record in records}:
+        if row.object_id in external_ids(records):
             await _finish(row, PushStatus.IGNORED, connection_id=connection.id,
                           outcome={"reason": "the vendor still has it"})  # fmt: skip
             return
@@ -327,7 +327,7 @@ async def _confirmed_delete(gateway: ProviderGateway, row: WebhookEvent, connect
     elif row.window_start is not None:
         end = max(row.window_end or datetime.now(UTC), row.window_start + timedelta(seconds=1))
         records = await _vendor_records(gateway, connection, data_type, row.window_start, end)
-        keep = {record.source.external_id for record in records}
+        keep = external_ids(records)
         outcome["deleted"] = await store.delete_window(connection.user_id, row.provider,
                                                        data_type, row.window_start, end, keep)  # fmt: skip
         async with in_transaction() as conn:

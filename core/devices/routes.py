@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from quart import Blueprint, Response, request
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.devices import services
@@ -23,6 +23,7 @@ from fithub.core.devices.schemas import (
 from fithub.core.errors import FithubError
 from fithub.core.openapi import problems, raw_query, responds
 from fithub.core.pagination import PageQuery
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("devices", __name__, url_prefix="/api/v1/devices")

@@ -1,7 +1,9 @@
 """Idempotent writes of normalised records: upsert on (user, provider, [kind,] external id).
 
 Each row keeps a digest of its values; a record whose digest did not change is not written again,
-so a re-run of the same sync writes nothing and reports every record as unchanged. After writing
+so a re-run of the same sync writes nothing and reports every record as unchanged. Samples (one
+object each or a :class:`SampleSeries` in columns) go through core/devices/sample_store.py, which
+compares their few columns instead and writes a page in one set-based statement. After writing
 activities, sleep or days, the overlap-merge links of the user's rows around them are refreshed
 (core/devices/merge.py). Everything runs inside the caller's transaction.
 """
@@ -32,6 +34,7 @@ from fithub.core.devices.models import (
     DeviceSample,
     DeviceSleepSession,
 )
+from fithub.core.devices.sample_store import SampleColumns, announced, upsert_samples
 from fithub.core.events import services as events
 from fithub.plugins.records import (
     Activity,
@@ -40,6 +43,7 @@ from fithub.plugins.records import (
     Record,
     Sample,
     SampleKind,
+    SampleSeries,
     SleepSession,
 )
 from fithub.plugins.types import DataType
@@ -79,10 +83,6 @@ def _daily(r: DailySummary) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _sample(r: Sample) -> dict[str, Any]:
-    return {"kind": r.kind, "time": r.time, "value": r.value, "context": r.context}
-
-
 def _sleep(r: SleepSession) -> dict[str, Any]:
     stages = [
         {"stage": s.stage.value, "start": s.start.isoformat(), "end": s.end.isoformat()}
@@ -108,10 +108,9 @@ class Table:
     keyed_by_kind: bool
 
 
-TABLES: dict[type[Any], Table] = {
+TABLES: dict[type[Any], Table] = {  # samples: core/devices/sample_store.py
     Activity: Table(DeviceActivity, _activity, False),
     DailySummary: Table(DeviceDailySummary, _daily, False),
-    Sample: Table(DeviceSample, _sample, True),
     SleepSession: Table(DeviceSleepSession, _sleep, False),
     BodyMeasurement: Table(DeviceBodyMeasurement, _body, True),
 }
@@ -412,16 +411,61 @@ async def _relink(
             await model.filter(id=row_id).using_db(conn).update(duplicate_of=head)
 
 
-async def upsert_records(
-    conn: BaseDBAsyncClient, user_id: int, provider: str, records: Sequence[Record]
-) -> Counts:
-    """Write ``records`` of one user and provider; return what was inserted, updated, unchanged."""
-    grouped: dict[type[Any], list[dict[str, Any]]] = {}
+def _payloads(series: SampleSeries) -> list[str]:
+    """Each sample's ``raw`` as JSON text, as :func:`json_text` writes it (plain orjson first)."""
+    if series.raws is None:
+        return ["{}"] * len(series.times)
+    try:
+        return [orjson.dumps(raw).decode() for raw in series.raws]
+    except TypeError:  # a date, a non-text key, an integer beyond 64 bits: the careful way
+        return [json_text(raw) for raw in series.raws]
+
+
+def _sample_columns(records: Sequence[Record | SampleSeries]) -> SampleColumns:
+    """The samples among ``records`` (objects and series), as columns in the order they came."""
+    rows = SampleColumns()
     for record in records:
+        if isinstance(record, SampleSeries):
+            rows.add_series(record, _payloads(record))
+        elif isinstance(record, Sample):
+            rows.add_sample(record, json_text(record.raw))
+    return rows
+
+
+async def _upsert_samples(conn: BaseDBAsyncClient, user_id: int, provider: str,
+                          records: Sequence[Record | SampleSeries]) -> Counts:  # fmt: skip
+    rows = _sample_columns(records).unique()
+    counts = Counts(*await upsert_samples(conn, user_id, provider, rows))
+    if counts.inserted + counts.updated:
+        for start in range(0, len(rows), ANNOUNCE_BATCH):
+            ids, first, last = announced(rows, start, start + ANNOUNCE_BATCH)
+            payload = {"provider": provider, "data_type": DATA_NAMES[Sample],
+                       "external_ids": ids, "start": first, "end": last}  # fmt: skip
+            await events.emit("data.stored", user_id, payload, using_db=conn)
+    return counts
+
+
+async def upsert_records(
+    conn: BaseDBAsyncClient,
+    user_id: int,
+    provider: str,
+    records: Sequence[Record | SampleSeries],
+) -> Counts:
+    """Write ``records`` of one user and provider; return what was inserted, updated, unchanged.
+
+    Samples may come as :class:`SampleSeries` (columns) as well as one object each."""
+    grouped: dict[type[Any], list[dict[str, Any]]] = {}
+    total = Counts()
+    for record in records:
+        if isinstance(record, Sample | SampleSeries):
+            grouped.setdefault(Sample, [])  # stored in columns, in this place among the types
+            continue
         table = TABLES[type(record)]
         grouped.setdefault(type(record), []).append(_row(user_id, provider, record, table))
-    total = Counts()
     for record_type, rows in grouped.items():
+        if record_type is Sample:
+            total.add(await _upsert_samples(conn, user_id, provider, records))
+            continue
         table = TABLES[record_type]
         counts = await _upsert_table(conn, table, rows)
         total.add(counts)

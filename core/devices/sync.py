@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -36,8 +36,21 @@ from fithub.core.devices.gateway import ProviderGateway
 from fithub.core.devices.models import ConnectionStatus, DeviceConnection, SyncLog
 from fithub.core.devices.store import Counts, upsert_records
 from fithub.plugins.errors import ProviderAuthFailed, ProviderError, ProviderRateLimited
-from fithub.plugins.records import Record, record_problems
-from fithub.plugins.types import DataType, DeviceProvider, FetchQuery, Page, TokenSet
+from fithub.plugins.records import (
+    Record,
+    SampleSeries,
+    record_problems,
+    sample_problems,
+    series_problems,
+)
+from fithub.plugins.types import (
+    DataType,
+    DeviceProvider,
+    FetchQuery,
+    NormalisedPage,
+    Page,
+    TokenSet,
+)
 
 log = logging.getLogger("fithub.devices.sync")
 T = TypeVar("T")
@@ -99,27 +112,61 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _valid_series(series: SampleSeries, name: str, report: TypeReport) -> SampleSeries | None:
+    """``series`` without the samples that break a rule (each noted); None when it is unusable."""
+    problems = series_problems(series, name)
+    if problems:
+        report.note(f"invalid SampleSeries: {'; '.join(problems)}")
+        return None
+    bad = dict(sample_problems(series))
+    if not bad:
+        return series
+    for index, problem in bad.items():
+        report.note(f"invalid Sample {index} of a series: {problem}")
+    keep = [i for i in range(len(series.times)) if i not in bad]
+
+    def pick(column: Sequence[Any] | None) -> list[Any] | None:
+        return None if column is None else [column[i] for i in keep]
+
+    return replace(series, times=[series.times[i] for i in keep],
+                   values=[series.values[i] for i in keep], external_ids=pick(series.external_ids),
+                   contexts=pick(series.contexts), raws=pick(series.raws))  # fmt: skip
+
+
 def normalise_items(
     provider: DeviceProvider,
     name: str,
     data_type: DataType,
-    items: Iterable[Mapping[str, Any]],
+    items: Sequence[Mapping[str, Any]],
     report: TypeReport,
-) -> list[Record]:
-    """The valid records of vendor ``items``; each unreadable item or invalid record is noted."""
-    records: list[Record] = []
-    for item in items:
-        try:
-            produced = provider.normalise(data_type, item)
-        except Exception as exc:  # one unreadable item must not lose the page
-            report.note(f"{type(exc).__name__}: {exc}")
-            continue
-        for record in produced:
-            problems = record_problems(record, name)
-            if problems:
-                report.note(f"invalid {type(record).__name__}: {'; '.join(problems)}")
-            else:
-                records.append(record)
+) -> list[Record | SampleSeries]:
+    """The valid records of vendor ``items``; each unreadable item or invalid record is noted.
+
+    A provider with ``normalise_page`` reads the page at once (dense series come in columns)."""
+    records: list[Record | SampleSeries] = []
+    produced: list[Record] = []
+    by_page = getattr(provider, "normalise_page", None)
+    if by_page is not None:
+        outcome: NormalisedPage = by_page(data_type, items)
+        for message in outcome.errors:
+            report.note(message)
+        produced = outcome.records
+        for series in outcome.series:
+            valid = _valid_series(series, name, report)
+            if valid is not None and len(valid.times):
+                records.append(valid)
+    else:
+        for item in items:
+            try:
+                produced.extend(provider.normalise(data_type, item))
+            except Exception as exc:  # one unreadable item must not lose the page
+                report.note(f"{type(exc).__name__}: {exc}")
+    for record in produced:
+        problems = record_problems(record, name)
+        if problems:
+            report.note(f"invalid {type(record).__name__}: {'; '.join(problems)}")
+        else:
+            records.append(record)
     return records
 
 
@@ -193,7 +240,9 @@ class SyncRun:
 
     # -- one data type ----------------------------------------------------------------------------
 
-    def _normalise(self, data_type: DataType, items: Any, report: TypeReport) -> list[Record]:
+    def _normalise(
+        self, data_type: DataType, items: Any, report: TypeReport
+    ) -> list[Record | SampleSeries]:
         return normalise_items(self.provider, self.name, data_type, items, report)
 
     def _start(self, cursor: Mapping[str, Any], now: datetime) -> datetime:
@@ -215,7 +264,7 @@ class SyncRun:
             totals[name] += getattr(page, name)
         return totals
 
-    async def _commit_page(self, data_type: DataType, records: list[Record],
+    async def _commit_page(self, data_type: DataType, records: list[Record | SampleSeries],
                            cursor: dict[str, Any]) -> Counts:  # fmt: skip
         cursors = {**self.connection.cursors, data_type.value: cursor}
         async with in_transaction() as conn:

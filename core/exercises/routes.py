@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.exercises import queries, services
@@ -21,6 +21,7 @@ from fithub.core.exercises.schemas import (
 )
 from fithub.core.exercises.vocabulary import EQUIPMENT_LABELS, MUSCLE_LABELS
 from fithub.core.pagination import decode_cursor, encode_cursor
+from fithub.core.responses import validate_response
 
 bp = Blueprint("exercises", __name__, url_prefix="/api/v1")
 

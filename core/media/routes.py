@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response, request
-from quart_schema import document_request, tag, validate_querystring, validate_response
+from quart_schema import document_request, tag, validate_querystring
 from quart_schema.validation import DataSource
 
 from fithub.core.auth import client_info, current_user, require_auth
@@ -13,6 +13,7 @@ from fithub.core.media.schemas import VideoOut, VideoPage, VideoQuery, VideoUplo
 from fithub.core.media.storage import media_storage
 from fithub.core.media.uploads import body_limit, receive_upload
 from fithub.core.pagination import paginate
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1")

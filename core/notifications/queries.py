@@ -15,7 +15,9 @@ from tortoise.queryset import QuerySet
 from fithub.core.errors import NotFound
 from fithub.core.notifications.models import Delivery, Notification
 from fithub.core.notifications.schemas import DeliveryOut, NotificationOut, NotificationQuery
-from fithub.core.pagination import paginate
+from fithub.core.pagination import columns_of, paginate_rows
+
+ITEM_COLUMNS = columns_of(NotificationOut)
 
 
 def _inbox(user_id: int) -> QuerySet[Notification]:
@@ -41,7 +43,12 @@ async def list_inbox(user_id: int, query: NotificationQuery) -> dict[str, Any]:
     rows = _inbox(user_id)
     if query.unread is not None:
         rows = rows.filter(read_at__isnull=query.unread)
-    return await paginate(rows, query, notification_out)
+    return await paginate_rows(rows, query, ITEM_COLUMNS, _item_row)
+
+
+def _item_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["context"] = dict(row["context"] or {})
+    return row
 
 
 async def unread_count(user_id: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.notifications import reminders
@@ -14,6 +14,7 @@ from fithub.core.notifications.reminder_schemas import (
     ReminderQuery,
     ReminderUpdate,
 )
+from fithub.core.responses import validate_response
 
 bp = Blueprint("reminders", __name__, url_prefix="/api/v1")
 

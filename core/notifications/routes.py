@@ -17,7 +17,6 @@ from quart_schema import (
     tag,
     validate_querystring,
     validate_request,
-    validate_response,
 )
 
 from fithub.core.auth import current_user, require_auth
@@ -46,6 +45,7 @@ from fithub.core.notifications.schemas import (
     UnsubscribeQuery,
 )
 from fithub.core.openapi import problems, raw_query, responds
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 from fithub.core.workouts.ids import ids_in_range
 
@@ -65,9 +65,9 @@ PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; b
 @require_auth()
 @validate_querystring(NotificationQuery)
 @validate_response(NotificationPage)
-async def list_notifications(query_args: NotificationQuery) -> NotificationPage:
+async def list_notifications(query_args: NotificationQuery) -> dict[str, Any]:
     """Your inbox, newest first, without dismissed items; ``?unread=true`` for unread ones only."""
-    return NotificationPage(**await queries.list_inbox(current_user().id, query_args))
+    return await queries.list_inbox(current_user().id, query_args)
 
 
 @bp.get("/notifications/unread-count")

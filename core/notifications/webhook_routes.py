@@ -6,7 +6,7 @@ Thin wrappers over core/notifications/webhooks.py; docs/webhooks-outbound.md is 
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.errors import ValidationFailed
@@ -33,6 +33,7 @@ from fithub.core.notifications.webhook_schemas import (
 )
 from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery, paginate
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("outbound_webhooks", __name__, url_prefix="/api/v1/webhooks")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.nutrition import diary
@@ -18,6 +18,7 @@ from fithub.core.nutrition.diary_schemas import (
     DiaryEntryPatch,
     DiaryEntryQuery,
 )
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("nutrition_diary", __name__, url_prefix="/api/v1/nutrition/diary")

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.nutrition import custom_foods, foods
@@ -24,6 +24,7 @@ from fithub.core.nutrition.food_schemas import (
     SourceOut,
 )
 from fithub.core.openapi import problems
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("nutrition_foods", __name__, url_prefix="/api/v1/nutrition")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.nutrition import diary, meals
@@ -23,6 +23,7 @@ from fithub.core.nutrition.meal_schemas import (
 )
 from fithub.core.openapi import problems
 from fithub.core.pagination import PageQuery
+from fithub.core.responses import validate_response
 
 bp = Blueprint("nutrition_meals", __name__, url_prefix="/api/v1/nutrition")
 

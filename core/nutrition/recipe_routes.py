@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.nutrition import recipes
 from fithub.core.nutrition.recipe_schemas import RecipeIn, RecipeOut, RecipePage, RecipePatch
 from fithub.core.pagination import PageQuery
+from fithub.core.responses import validate_response
 
 bp = Blueprint("nutrition_recipes", __name__, url_prefix="/api/v1/nutrition/recipes")
 

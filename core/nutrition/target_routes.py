@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.nutrition import targets, totals
@@ -16,6 +16,7 @@ from fithub.core.nutrition.target_schemas import (
     WeeklyTotals,
 )
 from fithub.core.openapi import responds
+from fithub.core.responses import validate_response
 
 bp = Blueprint("nutrition_targets", __name__, url_prefix="/api/v1/nutrition")
 

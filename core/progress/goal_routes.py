@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.errors import ValidationFailed
 from fithub.core.progress import goals
 from fithub.core.progress.goal_schemas import GoalIn, GoalOut, GoalPage, GoalQuery, GoalUpdate
+from fithub.core.responses import validate_response
 
 bp = Blueprint("goals", __name__, url_prefix="/api/v1")
 

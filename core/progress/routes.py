@@ -7,12 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
+from quart_schema import tag, validate_querystring
 
 from fithub.core.auth import current_user, require_auth
 from fithub.core.exercises.services import visible_exercises
 from fithub.core.pagination import PageQuery, paginate
 from fithub.core.progress import analytics
+from fithub.core.responses import validate_response
 from fithub.core.units import from_kg, weight_unit
 from fithub.core.workouts.ids import ids_in_range
 from fithub.core.workouts.models import PersonalRecord, RecordKind

@@ -6,15 +6,19 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 from fithub.core.errors import InvalidToken
 from fithub.core.keys import KeyRing
 
 ALGORITHM = "RS256"
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,22 @@ class AccessClaims:
 
 
 class TokenIssuer:
-    """Signs and verifies access JWTs with the key ring's RSA pair."""
+    """Signs and verifies access JWTs with the key ring's RSA pair.
+
+    The keys are parsed once: PyJWT given PEM text parses (and, for the private key, checks)
+    the key on every call, which cost about 50 ms a signature. A token whose signature was
+    checked once is remembered (bounded, per process): its signature cannot change, and
+    expiry is checked on every use.
+    """
 
     def __init__(self, keys: KeyRing, issuer: str, ttl_seconds: int) -> None:
-        self._private = keys.jwt_private_pem
-        self._public = keys.jwt_public_pem
+        private = load_pem_private_key(keys.jwt_private_pem, password=None)
+        public = load_pem_public_key(keys.jwt_public_pem)
+        if not isinstance(private, RSAPrivateKey) or not isinstance(public, RSAPublicKey):
+            raise TypeError("the key ring's JWT keys must be RSA")
+        self._private = private
+        self._public = public
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
 
@@ -52,6 +67,17 @@ class TokenIssuer:
 
     def verify(self, token: str) -> AccessClaims:
         """Decode and check signature, issuer and expiry; raise InvalidToken otherwise."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            self._verified[token] = claims
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        if claims.expires_at <= time.time():
+            raise InvalidToken("The access token has expired.", code="token_expired")
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             payload = jwt.decode(
                 token,

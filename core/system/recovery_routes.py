@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from quart import Blueprint
-from quart_schema import tag, validate_response
+from quart_schema import tag
 
 from fithub.core import recovery
 from fithub.core.accounts.models import Role
 from fithub.core.auth import require_auth
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 bp = Blueprint("recovery", __name__, url_prefix="/api/v1/admin/recovery")

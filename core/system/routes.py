@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from quart import Blueprint, Response, current_app, jsonify, request, url_for
-from quart_schema import hide, tag, validate_response
+from quart_schema import hide, tag
 
 from fithub.core.accounts.models import Role
 from fithub.core.auth import require_auth
@@ -16,6 +16,7 @@ from fithub.core.docs_ui import INDEX_CSP, render_page
 from fithub.core.errors import NotReady
 from fithub.core.jobs import broker_ping, enqueue
 from fithub.core.openapi import problems
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 from fithub.core.version import __version__
 

@@ -7,10 +7,13 @@ arrives on the ``/ws/v1/telemetry`` socket (streaming/), and device samples are 
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
+from fithub.core.responses import validate_response
 from fithub.core.telemetry import profiles, rules
 from fithub.core.telemetry.schemas import (
     AlertRuleIn,
@@ -65,9 +68,9 @@ async def put_heart_rate_profile(data: HeartRateProfileIn) -> HeartRateProfileOu
 @require_auth()
 @validate_querystring(AlertRuleQuery)
 @validate_response(AlertRulePage)
-async def list_alert_rules(query_args: AlertRuleQuery) -> AlertRulePage:
+async def list_alert_rules(query_args: AlertRuleQuery) -> dict[str, Any]:
     """Your live alert rules, newest first."""
-    return AlertRulePage.model_validate(await rules.list_rules(current_user(), query_args))
+    return await rules.list_rules(current_user(), query_args)
 
 
 @bp.post("/alerts")
@@ -121,10 +124,9 @@ async def delete_alert_rule(rule_id: int) -> Response:
 @require_auth()
 @validate_querystring(TelemetryStreamQuery)
 @validate_response(TelemetryStreamPage)
-async def list_telemetry_streams(query_args: TelemetryStreamQuery) -> TelemetryStreamPage:
+async def list_telemetry_streams(query_args: TelemetryStreamQuery) -> dict[str, Any]:
     """Your live telemetry streams, newest first; ``?status=active`` or ``ended`` to filter."""
-    page = await rules.list_streams(current_user(), query_args, query_args.status)
-    return TelemetryStreamPage.model_validate(page)
+    return await rules.list_streams(current_user(), query_args, query_args.status)
 
 
 @bp.get("/streams/<int:stream_id>")

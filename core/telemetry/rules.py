@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from fithub.core.accounts.models import User
 from fithub.core.errors import Conflict, NotFound, ValidationFailed
-from fithub.core.pagination import PageQuery, paginate
+from fithub.core.pagination import PageQuery, paginate_rows
 from fithub.core.telemetry.models import (
     AlertCondition,
     StreamStatus,
@@ -48,6 +48,13 @@ def _settle(values: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationFailed("The alert rule does not fit its condition.", errors=errors)
     return values
+
+
+RULE_COLUMNS = ("id", "name", "condition", "zone", "bpm", "duration_s", "quiet_s", "enabled",
+                "last_fired_at", "created_at", "updated_at")  # fmt: skip
+STREAM_COLUMNS = ("id", "device_id", "device_name", "sport", "status", "last_seq", "batches",
+                  "batches_rejected", "samples", "first_sample_at", "last_sample_at", "started_at",
+                  "last_batch_at", "ended_at", "summary")  # fmt: skip
 
 
 def rule_out(rule: TelemetryAlertRule) -> dict[str, Any]:
@@ -91,7 +98,7 @@ async def get_rule(user: User, rule_id: int) -> TelemetryAlertRule:
 
 async def list_rules(user: User, page: PageQuery) -> dict[str, Any]:
     """The person's rules, newest first, one page."""
-    return await paginate(TelemetryAlertRule.filter(user_id=user.id), page, rule_out)
+    return await paginate_rows(TelemetryAlertRule.filter(user_id=user.id), page, RULE_COLUMNS)
 
 
 async def update_rule(user: User, rule_id: int, changes: dict[str, Any]) -> TelemetryAlertRule:
@@ -143,7 +150,12 @@ async def list_streams(user: User, page: PageQuery, status: StreamStatus | None)
     query = TelemetryStream.filter(user_id=user.id)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, page, stream_out)
+    return await paginate_rows(query, page, STREAM_COLUMNS, _stream_row)
+
+
+def _stream_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["summary"] = dict(row["summary"] or {})
+    return row
 
 
 async def get_stream(user: User, stream_id: int) -> TelemetryStream:

@@ -10,9 +10,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
+from quart_schema import tag, validate_querystring
 
 from fithub.core.auth import current_user, require_auth
+from fithub.core.responses import validate_response
 from fithub.core.telemetry.heart_series import downsample, workout_heart_rate
 from fithub.core.workouts.ids import ids_in_range
 

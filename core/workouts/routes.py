@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
+from fithub.core.responses import validate_response
 from fithub.core.workouts import services, sets
 from fithub.core.workouts.ids import ids_in_range
 from fithub.core.workouts.presenters import record_out, set_out
@@ -45,9 +48,9 @@ async def create_workout(data: WorkoutCreate) -> tuple[WorkoutOut, int]:
 @require_auth()
 @validate_querystring(WorkoutQuery)
 @validate_response(WorkoutPage)
-async def list_workouts(query_args: WorkoutQuery) -> WorkoutPage:
+async def list_workouts(query_args: WorkoutQuery) -> dict[str, Any]:
     """Your workouts, newest first; filter by status, tag and start time (`from`, `to`)."""
-    return WorkoutPage(**await services.list_workouts(current_user().id, query_args))
+    return await services.list_workouts(current_user().id, query_args)
 
 
 @bp.get("/workouts/<int:workout_id>")

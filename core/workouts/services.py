@@ -15,7 +15,7 @@ from fithub.core.context import ClientInfo
 from fithub.core.errors import Conflict, NotFound
 from fithub.core.events.services import emit
 from fithub.core.exercises.services import visible_exercises
-from fithub.core.pagination import paginate
+from fithub.core.pagination import columns_of, paginate_rows
 from fithub.core.workouts import presenters
 from fithub.core.workouts.completion import fulfil_assignments
 from fithub.core.workouts.inputs import set_columns
@@ -35,8 +35,11 @@ from fithub.core.workouts.schemas import (
     WorkoutCreate,
     WorkoutOut,
     WorkoutQuery,
+    WorkoutSummary,
     WorkoutUpdate,
 )
+
+SUMMARY_COLUMNS = columns_of(WorkoutSummary)
 
 # Status changes a workout may make; anything else is a 409.
 TRANSITIONS: dict[WorkoutStatus, set[WorkoutStatus]] = {
@@ -86,9 +89,9 @@ async def list_workouts(user_id: int, query: WorkoutQuery) -> dict[str, Any]:
         rows = rows.filter(started_at__gte=query.started_from)
     if query.started_to:
         rows = rows.filter(started_at__lt=query.started_to)
-    page = await paginate(rows, query, presenters.workout_summary)
+    page = await paginate_rows(rows, query, SUMMARY_COLUMNS)
     if query.tag:  # tags are a short JSON list: filter the page (documented as best effort)
-        page["items"] = [w for w in page["items"] if query.tag in w.tags]
+        page["items"] = [w for w in page["items"] if query.tag in w["tags"]]
     return page
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from quart import Blueprint, Response
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import tag, validate_querystring, validate_request
 
 from fithub.core.auth import client_info, current_user, require_auth
 from fithub.core.pagination import PageQuery, paginate
+from fithub.core.responses import validate_response
 from fithub.core.workouts import services, templates
 from fithub.core.workouts.ids import ids_in_range
 from fithub.core.workouts.models import WorkoutPlan, WorkoutTemplate

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from fithub.plugins.errors import ProviderError, ProviderMalformedResponse
 from fithub.plugins.oura import const, mapping, webhook
 from fithub.plugins.oura.client import OuraClient
-from fithub.plugins.provider import OAuth2Provider, device_providers, normalisers_in
+from fithub.plugins.provider import (
+    OAuth2Provider,
+    device_providers,
+    normalisers_in,
+    page_normalisers_in,
+)
 from fithub.plugins.types import (
     FetchQuery,
     Page,
@@ -33,6 +38,7 @@ class OuraProvider(OAuth2Provider[OuraClient]):
 
     spec = const.SPEC
     normalisers = normalisers_in(mapping)
+    page_normalisers = page_normalisers_in(mapping)
     item_keys = ("id", "timestamp")
 
     def __init__(self, context: ProviderContext) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,9 +22,9 @@ from fithub.plugins.oura.const import (
     SLEEP_PHASE_SECONDS,
     SLEEP_PHASES,
 )
-from fithub.plugins.provider import normalises
+from fithub.plugins.provider import normalises, normalises_pages
 from fithub.plugins.records import Record
-from fithub.plugins.types import DataType
+from fithub.plugins.types import DataType, NormalisedPage
 
 
 def _source(external_id: str) -> records.Source:
@@ -72,14 +72,20 @@ def daily_activity(item: Item) -> list[Record]:
     ]
 
 
-@normalises(DataType.HEART_RATE)
-def heartrate(item: Item) -> list[Record]:
-    """``/v2/usercollection/heartrate`` -> one heart-rate Sample, identified by its instant."""
+def _heart_rate(item: Item) -> tuple[datetime, float, str | None]:
+    """One heart-rate item's instant (UTC), beats per minute and context."""
     moment = datetime_field(item, "timestamp").astimezone(UTC)
     bpm = number_field(item, "bpm")
     if bpm is None:
         raise ValueError("bpm is missing")
     context = item.get("source") if isinstance(item.get("source"), str) else None
+    return moment, bpm, context
+
+
+@normalises(DataType.HEART_RATE)
+def heartrate(item: Item) -> list[Record]:
+    """``/v2/usercollection/heartrate`` -> one heart-rate Sample, identified by its instant."""
+    moment, bpm, context = _heart_rate(item)
     return [
         records.Sample(
             source=_source(moment.isoformat()),
@@ -90,6 +96,53 @@ def heartrate(item: Item) -> list[Record]:
             raw=dict(item),
         )
     ]
+
+
+def _utc_text(text: Any) -> datetime | None:
+    """``text`` read as an ISO 8601 time if it is one in UTC ("+00:00"), else None."""
+    if type(text) is not str or text[-6:] != "+00:00":
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is UTC else None
+
+
+@normalises_pages(DataType.HEART_RATE)
+def heartrate_page(items: Sequence[Item]) -> NormalisedPage:
+    """A page of heart rate (one item a minute or more often) as one series in columns: the same
+    samples :func:`heartrate` makes item by item."""
+    times: list[datetime] = []
+    values: list[float] = []
+    contexts: list[str | None] = []
+    raws: list[Mapping[str, Any]] = []
+    errors: list[str] = []
+    for item in items:
+        text, bpm, context = item.get("timestamp"), item.get("bpm"), item.get("source")
+        # The common item (a UTC time, a number) read inline; anything else as heartrate() reads it.
+        moment = _utc_text(text)
+        if moment is not None and isinstance(bpm, int | float) and not isinstance(bpm, bool):
+            times.append(moment)
+            values.append(float(bpm))
+            contexts.append(context if type(context) is str else None)
+            raws.append(item)
+            continue
+        try:
+            moment, bpm, context = _heart_rate(item)
+        except (ValueError, TypeError, KeyError) as exc:
+            ident = item.get("timestamp") or "?"
+            errors.append(f"ProviderMalformedResponse: Oura heart_rate item {ident}: {exc}")
+            continue
+        times.append(moment)
+        values.append(bpm)
+        contexts.append(context)
+        raws.append(item)
+    series = records.SampleSeries(
+        provider=NAME, kind=records.SampleKind.HEART_RATE, times=times, values=values,
+        contexts=contexts, raws=raws,
+    )  # fmt: skip
+    return NormalisedPage(series=[series] if times else [], errors=errors)
 
 
 def _stages(start: datetime, phases: Any) -> tuple[records.SleepStage, ...]:

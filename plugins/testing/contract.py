@@ -40,6 +40,8 @@ from fithub.plugins.records import (
     Sample,
     SleepSession,
     record_problems,
+    sample_problems,
+    series_problems,
 )
 from fithub.plugins.testing.fake import FakeVendor
 from fithub.plugins.types import (
@@ -188,7 +190,30 @@ def check_records(
         key = (type(record).__name__, str(getattr(record, "kind", "")), record.source.external_id)
         assert key not in seen, f"{data_type}: two records share the external id {key}"
         seen.add(key)
+    check_page_normaliser(provider, data_type, items, records)
     return records
+
+
+def check_page_normaliser(provider: DeviceProvider, data_type: DataType,
+                          items: Sequence[Mapping[str, Any]], records: list[Record]) -> None:  # fmt: skip
+    """A provider's optional ``normalise_page`` must stand for what ``normalise`` gives per item."""
+    by_page = getattr(provider, "normalise_page", None)
+    if by_page is None:
+        return
+    outcome = by_page(data_type, items)
+    assert not outcome.errors, f"{data_type}: normalise_page refused items: {outcome.errors[:3]}"
+    paged: list[Record] = list(outcome.records)
+    for series in outcome.series:
+        problems = series_problems(series, provider.name) + [m for _, m in sample_problems(series)]
+        assert not problems, f"{data_type}: invalid SampleSeries: {problems[:3]}"
+        paged.extend(series.samples())
+
+    def described(found: list[Record]) -> list[str]:
+        return sorted(f"{r!r} {dict(r.raw)!r}" for r in found)
+
+    assert described(paged) == described(records), (
+        f"{data_type}: normalise_page does not give what normalise gives item by item"
+    )
 
 
 def contract_window(end: datetime | None, days: float) -> tuple[datetime, datetime]:

@@ -29,6 +29,7 @@ from tests.e2e.live import (
     process_rss_kb,
     reps_in,
     restart_clock,
+    ws_url,
 )
 from tests.support import FithubServer, cleanup, make_server
 
@@ -263,6 +264,29 @@ async def test_auth_by_first_message_works(server, user):
     await client.start("pushup")
     await client.play(landmark_messages("pushup_omartarek_front", 2))
     assert_counted(await client.stop(), "pushup_omartarek_front")
+
+
+async def test_the_camera_socket_refuses_permessage_deflate_and_telemetry_keeps_it(server, user):
+    from websockets.asyncio.client import connect
+
+    # The client offers deflate (as most do): the camera socket answers without it, as frames
+    # are JPEG; telemetry's JSON batches compress well and keep it.
+    client = await LiveClient.open(server, user.access_token, compress=True)
+    assert "Sec-WebSocket-Extensions" not in client.ws.response.headers
+    assert client.ws.protocol.extensions == []
+    await client.start("squat")
+    await client.close()
+    telemetry = await connect(
+        ws_url(server).replace("/ws/v1/live", "/ws/v1/telemetry"),
+        subprotocols=["fithub.telemetry.v1", f"bearer.{user.access_token}"],
+        compression="deflate",
+        open_timeout=10,
+    )
+    try:
+        assert "permessage-deflate" in telemetry.response.headers["Sec-WebSocket-Extensions"]
+        assert [e.name for e in telemetry.protocol.extensions] == ["permessage-deflate"]
+    finally:
+        await telemetry.close()
 
 
 @pytest.mark.parametrize("via", ["subprotocol", "message"])

@@ -9,7 +9,6 @@ from quart_schema import (
     tag,
     validate_querystring,
     validate_request,
-    validate_response,
 )
 from quart_schema.validation import DataSource
 
@@ -30,6 +29,7 @@ from fithub.core.devices.imports.uploads import receive_export
 from fithub.core.media.storage import media_storage
 from fithub.core.media.uploads import body_limit
 from fithub.core.pagination import PageQuery, paginate
+from fithub.core.responses import validate_response
 from fithub.core.runtime import runtime
 
 PREFIX = "/api/v1/devices"
