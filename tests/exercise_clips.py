@@ -78,3 +78,18 @@ def clip_params() -> list[object]:
     if not clips:
         return [pytest.param(None, marks=pytest.mark.skip(reason=missing_reason("clip labels")))]
     return [pytest.param(clip, id=clip.name) for clip in clips]
+
+
+def clip_jpegs(name: str, count: int) -> list[tuple[float, bytes]]:
+    """The first ``count`` frames of clip ``name`` as (t_ms, JPEG at quality 80), as a phone sends."""
+    import cv2
+
+    from fithub.vision.pose import read_video
+
+    clip = next((c for c in labelled_clips() if c.name == name), None)
+    if clip is None or not clip.video.is_file():
+        pytest.skip(missing_reason(f"{name} clip"))
+    return [
+        (f.t_ms, cv2.imencode(".jpg", f.image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+        for f in read_video(clip.video, max_frames=count)
+    ]

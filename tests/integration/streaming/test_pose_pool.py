@@ -15,24 +15,14 @@ from collections.abc import AsyncIterator
 import numpy as np
 import pytest
 
-from tests.exercise_clips import labelled_clips, missing_reason
+from tests.exercise_clips import clip_jpegs
 
 pytest.importorskip("mediapipe", reason="mediapipe is not installed")
 cv2 = pytest.importorskip("cv2", reason="OpenCV is not installed")
 
 from fithub.streaming import pose_pool  # noqa: E402
 from fithub.streaming.pose_pool import PosePool, PoseWorkerCrashed  # noqa: E402
-from fithub.vision.pose import ImageDecodeError, PoseEstimator, read_video  # noqa: E402
-
-
-def jpegs(name: str, count: int) -> list[tuple[float, bytes]]:
-    clip = next((c for c in labelled_clips() if c.name == name), None)
-    if clip is None or not clip.video.is_file():
-        pytest.skip(missing_reason(f"{name} clip"))
-    return [
-        (f.t_ms, cv2.imencode(".jpg", f.image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-        for f in read_video(clip.video, max_frames=count)
-    ]
+from fithub.vision.pose import ImageDecodeError, PoseEstimator  # noqa: E402
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ def in_process(frames: list[tuple[float, bytes]]) -> list[np.ndarray]:
 async def test_two_streams_on_one_worker_get_the_landmarks_of_their_own_tracker(
     pool: PosePool,
 ) -> None:
-    squat, lunge = jpegs("squat_vengaza", 12), jpegs("lunge_michpapadum_right", 12)
+    squat, lunge = clip_jpegs("squat_vengaza", 12), clip_jpegs("lunge_michpapadum_right", 12)
     assert pool._workers[0] is not None and pool._workers[0].spares == pose_pool.SPARE_ESTIMATORS
 
     async def stream(name: str, frames: list[tuple[float, bytes]]) -> list[np.ndarray]:
@@ -72,7 +62,7 @@ async def test_two_streams_on_one_worker_get_the_landmarks_of_their_own_tracker(
 
 
 async def test_streams_sharing_a_worker_take_turns(pool: PosePool) -> None:
-    (t_ms, jpeg), order = jpegs("squat_vengaza", 1)[0], []
+    (t_ms, jpeg), order = clip_jpegs("squat_vengaza", 1)[0], []
 
     async def stream(name: str) -> None:
         for _ in range(3):
@@ -86,12 +76,12 @@ async def test_streams_sharing_a_worker_take_turns(pool: PosePool) -> None:
 async def test_bytes_that_are_no_image_raise_and_the_worker_goes_on(pool: PosePool) -> None:
     with pytest.raises(ImageDecodeError):
         await pool.estimate("a", b"not an image at all", 0.0)
-    t_ms, jpeg = jpegs("squat_vengaza", 1)[0]
+    t_ms, jpeg = clip_jpegs("squat_vengaza", 1)[0]
     assert (await pool.estimate("a", jpeg, t_ms)).detected
 
 
 async def test_a_worker_that_dies_is_replaced_on_the_next_frame(pool: PosePool) -> None:
-    t_ms, jpeg = jpegs("squat_vengaza", 1)[0]
+    t_ms, jpeg = clip_jpegs("squat_vengaza", 1)[0]
     assert (await pool.estimate("a", jpeg, t_ms)).detected
     worker = pool._workers[0]
     assert worker is not None and worker.process.pid is not None

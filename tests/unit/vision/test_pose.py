@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.exercise_clips import labelled_clips, missing_reason, shared_data
+from tests.exercise_clips import clip_jpegs, labelled_clips, missing_reason, shared_data
 
 pytest.importorskip("mediapipe", reason="mediapipe is not installed")
 pytest.importorskip("cv2", reason="OpenCV is not installed")
@@ -166,20 +166,8 @@ def test_estimators_pickle_and_run_in_a_process_pool(photo_estimator: PoseEstima
         assert list(pool.map(_detect_in_worker, [path.read_bytes()] * 2)) == [True, True]
 
 
-def _jpegs(name: str, count: int) -> list[tuple[float, bytes]]:
-    import cv2
-
-    clip = next((c for c in labelled_clips() if c.name == name), None)
-    if clip is None or not clip.video.is_file():
-        pytest.skip(missing_reason(f"{name} clip"))
-    return [
-        (f.t_ms, cv2.imencode(".jpg", f.image, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-        for f in read_video(clip.video, max_frames=count)
-    ]
-
-
 def test_a_warmed_estimator_gives_the_landmarks_of_a_new_one() -> None:
-    frames = _jpegs("squat_vengaza", 15)
+    frames = clip_jpegs("squat_vengaza", 15)
     with PoseEstimator(video=True) as new, PoseEstimator(video=True) as warmed:
         warmed.warm()
         for t_ms, jpeg in frames:
@@ -192,7 +180,7 @@ def test_a_warmed_estimator_gives_the_landmarks_of_a_new_one() -> None:
 def test_jpeg_bytes_decode_to_the_pixels_the_model_saw_before() -> None:
     import cv2
 
-    _, jpeg = _jpegs("squat_vengaza", 1)[0]
+    _, jpeg = clip_jpegs("squat_vengaza", 1)[0]
     bgr = decode_image(jpeg)
     assert bgr.ndim == 3 and bgr.shape[2] == 3
     with PoseEstimator(video=False) as from_bytes, PoseEstimator(video=False) as from_array:
